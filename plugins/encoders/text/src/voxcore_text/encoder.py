@@ -1,0 +1,73 @@
+"""The ``text`` encoder: a small byte-level Transformer over a transcript's UTF-8 bytes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from voxcore.interfaces import SpeechFeatures
+from voxcore_text import TextEncoderConfig
+from voxcore_text.layers import TransformerLayer, sinusoidal_positions, zero_padding
+from voxcore_text.tokenizer import PAD, VOCAB_SIZE, tokenize
+
+__all__ = ["TOKENS_PER_CHARACTER", "ByteTextEncoder"]
+
+#: ``SpeechFeatures.frame_rate`` of text features. Speech counts frames per second of audio;
+#: text has no seconds, so the rate is tokens per character: 1.0, one token per byte, which is
+#: one per ASCII character (a non-ASCII character takes two to four; BOS and EOS add two).
+TOKENS_PER_CHARACTER = 1.0
+
+
+class ByteTextEncoder(nn.Module):
+    """Transcripts -> per-token features ``[B, N, width]`` and mask ``[B, N]``.
+
+    A text becomes ``[BOS] + UTF-8 bytes + [EOS]`` (at most ``max_length`` tokens; see
+    :class:`~voxcore_text.TextEncoderConfig`), so any text, in any script, is encoded without a
+    vocabulary, and even the empty string has two valid tokens. Token embeddings plus
+    sinusoidal positions go through ``num_layers`` pre-norm Transformer layers that attend
+    only to valid tokens, then a final LayerNorm; padded positions of the output are zero.
+    """
+
+    def __init__(self, config: TextEncoderConfig | None = None) -> None:
+        super().__init__()
+        self.config = config if config is not None else TextEncoderConfig()
+        self.output_dim: int = self.config.width
+        self.max_length: int = self.config.max_length
+        self.embedding = nn.Embedding(VOCAB_SIZE, self.config.width, padding_idx=PAD)
+        self.layers = nn.ModuleList(
+            TransformerLayer(self.config.width, self.config.num_heads, self.config.mlp_ratio,
+                             self.config.dropout)
+            for _ in range(self.config.num_layers))
+        self.norm = nn.LayerNorm(self.config.width)
+
+    @property
+    def device(self) -> torch.device:
+        """Where the weights are (and so where :meth:`encode_text` puts its tensors)."""
+        return self.embedding.weight.device
+
+    def encode_text(self, texts: Sequence[str]) -> SpeechFeatures:
+        """Encode a batch of transcripts of any lengths (longer ones are truncated)."""
+        if isinstance(texts, str):
+            raise TypeError("encode_text takes a sequence of texts, not one string; "
+                            f"wrap it in a list: [{texts[:20]!r}]")
+        bad = [type(text).__name__ for text in texts if not isinstance(text, str)]
+        if bad:
+            raise TypeError(f"encode_text takes strings, got {', '.join(sorted(set(bad)))}")
+        ids, mask = tokenize(texts, self.max_length, lowercase=self.config.lowercase,
+                             device=self.device)
+        return SpeechFeatures(features=self(ids, mask), mask=mask,
+                              frame_rate=TOKENS_PER_CHARACTER)
+
+    def forward(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Token ids ``[B, N]`` with mask ``[B, N]`` -> features ``[B, N, width]``."""
+        x = self.embedding(ids)
+        x = x + sinusoidal_positions(ids.shape[1], x.shape[2], device=x.device, dtype=x.dtype)
+        for layer in self.layers:
+            x = layer(x, mask)
+        return zero_padding(self.norm(x), mask)
+
+    def extra_repr(self) -> str:
+        return (f"width={self.output_dim}, max_length={self.max_length}, "
+                f"lowercase={self.config.lowercase}")

@@ -1,0 +1,263 @@
+"""The ``tiny-unet`` image generator: a diffusers ``UNet2DConditionModel`` in pixel space."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+with warnings.catch_warnings():
+    # diffusers 0.36 decorates an unrelated model with a CUDA autocast at import time, which
+    # warns on every machine without CUDA; the warning says nothing about this plugin.
+    warnings.filterwarnings("ignore", message="User provided device_type of 'cuda'")
+    from diffusers import UNet2DConditionModel
+
+from voxcore.interfaces import Condition
+from voxcore_tiny_unet import TinyUnetConfig
+from voxcore_tiny_unet.schedulers import build_sampling_scheduler, build_training_scheduler
+
+__all__ = ["TinyUnetGenerator", "build_unet"]
+
+_NULL_INIT_STD = 0.02
+
+
+def build_unet(config: TinyUnetConfig) -> UNet2DConditionModel:
+    """The UNet described by ``config``, with random weights.
+
+    Every level but the first (full resolution) has attention, as does the middle block.
+    """
+    channels = config.block_out_channels
+    levels = len(channels)
+    attends = [levels == 1 or i > 0 for i in range(levels)]
+    down = tuple("CrossAttnDownBlock2D" if a else "DownBlock2D" for a in attends)
+    up = tuple("CrossAttnUpBlock2D" if a else "UpBlock2D" for a in reversed(attends))
+    # diffusers reads `attention_head_dim` as the number of heads (diffusers issue #2011), so
+    # the heads per level are computed here to give each head `attention_head_dim` channels.
+    heads = tuple(c // config.attention_head_dim for c in channels)
+    extra: dict[str, object] = {}
+    if config.pooled_dim is not None:
+        # Linear -> SiLU -> Linear of the pooled vector, added to the time embedding.
+        extra = {"class_embed_type": "projection",
+                 "projection_class_embeddings_input_dim": config.pooled_dim}
+    return UNet2DConditionModel(
+        sample_size=config.resolution,
+        in_channels=3,
+        out_channels=3,
+        down_block_types=down,
+        up_block_types=up,
+        block_out_channels=tuple(channels),
+        layers_per_block=config.layers_per_block,
+        cross_attention_dim=config.cross_attention_dim,
+        attention_head_dim=heads,
+        # GroupNorm needs every channel count divisible by the group count.
+        norm_num_groups=math.gcd(32, *channels),
+        **extra,
+    )
+
+
+def _pad(tokens: torch.Tensor, mask: torch.Tensor,
+         length: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Right-pad ``tokens`` [B, M, D] and ``mask`` [B, M] with masked zeros to ``length``."""
+    extra = length - tokens.shape[1]
+    if extra == 0:
+        return tokens, mask
+    return F.pad(tokens, (0, 0, 0, extra)), F.pad(mask, (0, extra), value=False)
+
+
+def _generator_device(generator: torch.Generator | None, default: torch.device) -> torch.device:
+    return default if generator is None else generator.device
+
+
+def _randn(shape: tuple[int, ...] | torch.Size, generator: torch.Generator | None,
+           device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    """Normal noise drawn on ``generator``'s device, then moved to ``device``.
+
+    So a CPU generator gives the same noise whichever device the model runs on.
+    """
+    where = _generator_device(generator, device)
+    return torch.randn(shape, generator=generator, device=where, dtype=dtype).to(device)
+
+
+class TinyUnetGenerator(nn.Module):
+    """A small conditional diffusion model on RGB pixels (no VAE), for CPU training.
+
+    Implements :class:`voxcore.interfaces.ImageGenerator`. The condition's tokens enter the
+    UNet's cross-attention with their mask (padding is never attended to); the optional
+    pooled vector is added to the time embedding. Classifier-free guidance uses a learned
+    null condition of ``config.null_length`` tokens.
+    """
+
+    def __init__(self, config: TinyUnetConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.cross_attention_dim: int = config.cross_attention_dim
+        self.pooled_dim: int | None = config.pooled_dim
+        self.resolution: int = config.resolution
+        self.unet = build_unet(config)
+        self.null_tokens = nn.Parameter(
+            torch.randn(config.null_length, config.cross_attention_dim) * _NULL_INIT_STD)
+        self.null_pooled: nn.Parameter | None = None
+        if config.pooled_dim is not None:
+            self.null_pooled = nn.Parameter(torch.randn(config.pooled_dim) * _NULL_INIT_STD)
+        self._noise_scheduler = build_training_scheduler(config)
+
+    def null_condition(self, batch_size: int) -> Condition:
+        """The learned "no condition" for ``batch_size`` items (all tokens valid)."""
+        tokens = self.null_tokens.unsqueeze(0).expand(batch_size, -1, -1)
+        mask = torch.ones(tokens.shape[:2], dtype=torch.bool, device=tokens.device)
+        pooled = None
+        if self.null_pooled is not None:
+            pooled = self.null_pooled.unsqueeze(0).expand(batch_size, -1)
+        return Condition(tokens=tokens, mask=mask, pooled=pooled)
+
+    def training_loss(
+        self,
+        images: torch.Tensor,
+        condition: Condition,
+        *,
+        drop: torch.Tensor | None = None,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
+        """Mean diffusion loss of ``images`` (float ``[B, 3, R, R]`` in ``[0, 1]``).
+
+        Noise and timesteps are drawn with ``generator``; items where ``drop`` (bool ``[B]``)
+        is true are conditioned on :meth:`null_condition` instead. The target is the noise
+        (``epsilon``) or the velocity (``v_prediction``); with ``snr_gamma`` set, each item's
+        loss is weighted by Min-SNR-gamma.
+        """
+        batch = images.shape[0]
+        expected = (batch, 3, self.resolution, self.resolution)
+        if tuple(images.shape) != expected:
+            raise ValueError(f"tiny-unet expects images of shape {expected} "
+                             f"([B, 3, resolution, resolution]), got {tuple(images.shape)}")
+        self._check(condition, batch)
+        if drop is not None:
+            if tuple(drop.shape) != (batch,) or drop.dtype != torch.bool:
+                raise ValueError(f"drop must be a bool tensor of shape ({batch},), got "
+                                 f"{drop.dtype} {tuple(drop.shape)}")
+            condition = self._replace_dropped(condition, drop)
+
+        clean = images.to(self.null_tokens.dtype) * 2 - 1
+        noise = _randn(clean.shape, generator, clean.device, clean.dtype)
+        where = _generator_device(generator, clean.device)
+        timesteps = torch.randint(0, self.config.num_train_timesteps, (batch,),
+                                  generator=generator, device=where).to(clean.device)
+        scheduler = self._noise_scheduler
+        noisy = scheduler.add_noise(clean, noise, timesteps)
+        prediction = self._denoise(noisy, timesteps, condition)
+        if self.config.prediction_type == "epsilon":
+            target = noise
+        else:
+            target = scheduler.get_velocity(clean, noise, timesteps)
+        per_item = F.mse_loss(prediction.float(), target.float(), reduction="none")
+        per_item = per_item.mean(dim=(1, 2, 3))
+        if self.config.snr_gamma is not None:
+            per_item = per_item * self._min_snr_weights(timesteps)
+        return per_item.mean()
+
+    @torch.no_grad()
+    def generate(
+        self,
+        condition: Condition,
+        *,
+        num_inference_steps: int,
+        guidance_scale: float,
+        scheduler: str,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
+        """Sample one image per item of ``condition``: float ``[B, 3, R, R]`` in ``[0, 1]``.
+
+        ``scheduler`` is ``"ddim"``, ``"dpm-solver++"`` or ``"ddpm"``; with
+        ``guidance_scale != 1`` classifier-free guidance against the learned null condition
+        is applied. The initial (and any DDPM) noise is drawn with ``generator``.
+        """
+        sampler = build_sampling_scheduler(scheduler, self.config)
+        if num_inference_steps < 1:
+            raise ValueError(f"num_inference_steps must be at least 1, got {num_inference_steps}")
+        batch = condition.tokens.shape[0]
+        self._check(condition, batch)
+        guided = guidance_scale != 1.0
+        if guided:
+            condition = self._stack(condition, self.null_condition(batch))
+
+        device, dtype = self.null_tokens.device, self.null_tokens.dtype
+        sampler.set_timesteps(num_inference_steps, device=device)
+        shape = (batch, 3, self.resolution, self.resolution)
+        sample = _randn(shape, generator, device, dtype)
+        sample = sample * sampler.init_noise_sigma
+        for t in sampler.timesteps:
+            inputs = torch.cat([sample, sample]) if guided else sample
+            inputs = sampler.scale_model_input(inputs, t)
+            prediction = self._denoise(inputs, t.expand(inputs.shape[0]), condition)
+            if guided:
+                conditional, unconditional = prediction.chunk(2)
+                prediction = unconditional + guidance_scale * (conditional - unconditional)
+            sample = sampler.step(prediction, t, sample, generator=generator).prev_sample
+        return ((sample + 1) / 2).clamp(0, 1).float()
+
+    def _denoise(self, noisy: torch.Tensor, timesteps: torch.Tensor,
+                 condition: Condition) -> torch.Tensor:
+        mask = condition.mask
+        # Masked attention already ignores padding; zeroing it too keeps non-finite padding
+        # values out of the attention matmul.
+        tokens = condition.tokens.to(noisy.dtype).masked_fill(~mask.unsqueeze(-1), 0.0)
+        pooled = None if condition.pooled is None else condition.pooled.to(noisy.dtype)
+        output: torch.Tensor = self.unet(
+            noisy, timesteps, encoder_hidden_states=tokens, encoder_attention_mask=mask,
+            class_labels=pooled, return_dict=False)[0]
+        return output
+
+    def _replace_dropped(self, condition: Condition, drop: torch.Tensor) -> Condition:
+        """``condition`` with the items where ``drop`` is true replaced by the null condition."""
+        null = self.null_condition(drop.shape[0])
+        length = max(condition.tokens.shape[1], null.tokens.shape[1])
+        tokens, mask = _pad(condition.tokens, condition.mask, length)
+        null_tokens, null_mask = _pad(null.tokens.to(tokens.dtype), null.mask, length)
+        pooled = condition.pooled
+        if pooled is not None and null.pooled is not None:
+            pooled = torch.where(drop.unsqueeze(1), null.pooled.to(pooled.dtype), pooled)
+        return Condition(tokens=torch.where(drop.view(-1, 1, 1), null_tokens, tokens),
+                         mask=torch.where(drop.unsqueeze(1), null_mask, mask), pooled=pooled)
+
+    @staticmethod
+    def _stack(first: Condition, second: Condition) -> Condition:
+        """Two conditions as one batch (``first`` then ``second``), padded to one length."""
+        length = max(first.tokens.shape[1], second.tokens.shape[1])
+        tokens_a, mask_a = _pad(first.tokens, first.mask, length)
+        tokens_b, mask_b = _pad(second.tokens.to(tokens_a.dtype), second.mask, length)
+        pooled = None
+        if first.pooled is not None and second.pooled is not None:
+            pooled = torch.cat([first.pooled, second.pooled.to(first.pooled.dtype)])
+        return Condition(tokens=torch.cat([tokens_a, tokens_b]),
+                         mask=torch.cat([mask_a, mask_b]), pooled=pooled)
+
+    def _check(self, condition: Condition, batch: int) -> None:
+        tokens = condition.tokens
+        if tokens.shape[0] != batch or tokens.shape[2] != self.cross_attention_dim:
+            raise ValueError(f"tiny-unet expects condition tokens [B={batch}, M, "
+                             f"{self.cross_attention_dim}], got {tuple(tokens.shape)}")
+        if not bool(condition.mask.any(dim=1).all()):
+            raise ValueError("every condition item needs at least one valid (unmasked) token")
+        if self.pooled_dim is None:
+            if condition.pooled is not None:
+                raise ValueError("this tiny-unet has no pooled input (pooled_dim is None) but "
+                                 "the condition has a pooled vector")
+        elif condition.pooled is None or condition.pooled.shape[1] != self.pooled_dim:
+            got = None if condition.pooled is None else tuple(condition.pooled.shape)
+            raise ValueError(f"this tiny-unet needs Condition.pooled of shape "
+                             f"[B, {self.pooled_dim}], got {got}")
+
+    def _min_snr_weights(self, timesteps: torch.Tensor) -> torch.Tensor:
+        """Min-SNR-gamma weights (Hang et al. 2023), as in diffusers' train_text_to_image.py."""
+        gamma = self.config.snr_gamma
+        assert gamma is not None
+        alphas_cumprod = self._noise_scheduler.alphas_cumprod.to(timesteps.device)[timesteps]
+        snr = alphas_cumprod / (1 - alphas_cumprod)
+        if self.config.prediction_type == "epsilon":
+            # min(snr, gamma) / snr, written so that snr ~ 0 (the last timesteps of a cosine
+            # schedule) gives 1 rather than 0 / 0.
+            return torch.clamp(gamma / snr, max=1.0)
+        return torch.clamp(snr, max=gamma) / (snr + 1)

@@ -1,0 +1,135 @@
+"""Getting a trained judge: load it from the cache, or train it and cache it, then vouch for it.
+
+:func:`obtain_judge` is the one place that decides between loading and training (and logs
+which it did); :func:`check_real_accuracy` warns or raises when the judge is not accurate
+enough on held-out real images for its verdicts on generated images to mean anything.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from voxcore.errors import UserError
+from voxcore.interfaces import Sample
+from voxcore_judge import JudgeConfig
+from voxcore_judge.cache import cache_key, load_cached, save_cached
+from voxcore_judge.classifier import JudgeClassifier
+from voxcore_judge.train import load_labelled, train_judge
+
+__all__ = ["Judge", "LowJudgeAccuracyError", "LowJudgeAccuracyWarning", "check_real_accuracy",
+           "default_cache_dir", "obtain_judge"]
+
+logger = logging.getLogger(__name__)
+
+CACHE_FOLDER = ".judge-cache"
+
+
+class LowJudgeAccuracyWarning(UserWarning):
+    """The judge is less accurate on held-out real images than ``min_real_accuracy``."""
+
+
+class LowJudgeAccuracyError(UserError):
+    """As :class:`LowJudgeAccuracyWarning`, raised when ``on_low_accuracy="raise"``."""
+
+
+@dataclass(frozen=True)
+class Judge:
+    """A trained classifier, its label vocabularies and its accuracy on held-out real images.
+
+    ``real_accuracy`` is in percent per label key; ``key`` is the cache key it is stored
+    under; ``trained`` says whether this process trained it (``False``: loaded from
+    ``folder``).
+    """
+
+    classifier: JudgeClassifier
+    vocab: dict[str, list[str]]
+    real_accuracy: dict[str, float]
+    key: str
+    trained: bool
+    folder: Path
+    info: dict[str, Any]
+
+
+def default_cache_dir(dataset: object = None) -> Path:
+    """``.judge-cache`` beside the dataset's manifest (its ``path``), else the user cache.
+
+    The user cache is ``$XDG_CACHE_HOME/voxcore/judge`` (``~/.cache/voxcore/judge``).
+    """
+    manifest = getattr(dataset, "path", None)
+    if isinstance(manifest, str | os.PathLike):
+        path = Path(manifest)
+        return (path if path.is_dir() else path.parent) / CACHE_FOLDER
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "voxcore" / "judge"
+
+
+def obtain_judge(samples: Sequence[Sample], config: JudgeConfig, cache_dir: Path) -> Judge:
+    """Load the judge for ``samples`` and ``config`` from ``cache_dir``, or train and cache it.
+
+    A cache that cannot be written is logged as a warning; the freshly trained judge is still
+    returned. The judge's held-out accuracy is then checked with :func:`check_real_accuracy`.
+    """
+    key = cache_key(samples, config)
+    folder = cache_dir / key
+    cached = load_cached(folder, config.device)
+    if cached is not None:
+        classifier, info = cached
+        judge = Judge(classifier, info["vocab"], info["real_accuracy"], key, False, folder, info)
+        logger.info("loaded judge %s from %s (held-out real accuracy %s)", key, folder,
+                    _percentages(judge.real_accuracy))
+    else:
+        judge = _train(samples, config, key, folder)
+    check_real_accuracy(judge.real_accuracy, config)
+    return judge
+
+
+def check_real_accuracy(real_accuracy: dict[str, float], config: JudgeConfig) -> None:
+    """Warn, or raise :class:`LowJudgeAccuracyError`, if any label is below the minimum."""
+    low = {label: value for label, value in real_accuracy.items()
+           if value < 100.0 * config.min_real_accuracy}
+    if not low:
+        return
+    message = (f"the judge classifies held-out real images with only {_percentages(low)} "
+               f"accuracy (min_real_accuracy is {100.0 * config.min_real_accuracy:g}%); its "
+               "verdicts on generated images are unreliable: train it longer (epochs), on more "
+               "images, or with a larger model")
+    if config.on_low_accuracy == "raise":
+        raise LowJudgeAccuracyError(message)
+    warnings.warn(message, LowJudgeAccuracyWarning, stacklevel=3)
+
+
+def _train(samples: Sequence[Sample], config: JudgeConfig, key: str, folder: Path) -> Judge:
+    data = load_labelled(samples, config)
+    result = train_judge(data, config)
+    info: dict[str, Any] = {
+        "key": key,
+        "model": config.model,
+        "model_kwargs": config.model_kwargs,
+        "resolution": config.resolution,
+        "color_invariant": config.color_invariant,
+        "vocab": data.vocab,
+        "feature_dim": result.classifier.feature_dim,
+        "real_accuracy": result.real_accuracy,
+        "num_train": result.num_train,
+        "num_heldout": result.num_heldout,
+        "train_seconds": round(result.seconds, 3),
+        "training_config": config.training_config(),
+    }
+    logger.info("trained judge %s on %d real images in %.1f s (held-out real accuracy %s)",
+                key, result.num_train, result.seconds, _percentages(result.real_accuracy))
+    try:
+        save_cached(folder, result.classifier, info)
+    except OSError as exc:
+        logger.warning("could not cache the judge in %s (%s); it will be trained again next "
+                       "time", folder, exc)
+    return Judge(result.classifier, data.vocab, result.real_accuracy, key, True, folder, info)
+
+
+def _percentages(values: dict[str, float]) -> str:
+    return ", ".join(f"{label} {value:.1f}%" for label, value in values.items())

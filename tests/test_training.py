@@ -1,0 +1,177 @@
+"""train -> generate -> evaluate through the CLI on a tiny budget, resume after SIGKILL, DDP."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+from support import TOY_PLUGIN, toy_recipe, write_plugin, write_toy_data
+
+REPO = Path(__file__).parent.parent
+
+
+@pytest.fixture(scope="module")
+def toy(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A plugin with a toy dataset and metric (on the subprocesses' PYTHONPATH), its data."""
+    tmp = tmp_path_factory.mktemp("toy")
+    site = tmp / "site"
+    site.mkdir()
+    write_plugin(site, "toy-data", "toy_data", TOY_PLUGIN)
+    manifest = write_toy_data(tmp / "data")
+    return {"site": site, "manifest": manifest, "cache": tmp / "cache", "tmp": tmp}
+
+
+@pytest.fixture(scope="module")
+def trained(toy: dict[str, Path]) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """One 6-step training run shared by the tests that only read it."""
+    recipe = toy_recipe(toy["tmp"], toy["manifest"], toy["cache"])
+    run = toy["tmp"] / "run"
+    return run, voxcore(toy, "train", str(recipe), "--run-dir", str(run), "--no-progress")
+
+
+def voxcore(toy: dict[str, Path], *args: str, check: bool = True,
+            ) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(toy["site"])}
+    result = subprocess.run([sys.executable, "-m", "voxcore.cli", *args], capture_output=True,
+                            text=True, env=env, cwd=toy["tmp"], timeout=600)
+    if check:
+        assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+def loss_rows(run: Path) -> list[tuple[str, str]]:
+    lines = (run / "logs" / "loss.csv").read_text().splitlines()[1:]
+    return [tuple(line.split(",")[:2]) for line in lines]  # type: ignore[misc]
+
+
+@pytest.mark.slow
+def test_train_generate_evaluate(
+    toy: dict[str, Path], trained: tuple[Path, subprocess.CompletedProcess[str]]
+) -> None:
+    run, first = trained
+    recipe = toy["tmp"] / "toy.yaml"
+    assert "12 computed" in first.stderr
+    assert "trained 'toy' to step 6" in first.stdout
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["step-000003",
+                                                                        "step-000006"]
+    assert {p.name for p in (run / "checkpoints" / "step-000006").iterdir()} == {
+        "model.safetensors", "optimizer.safetensors", "optimizer.json", "state.json"}
+    assert len(loss_rows(run)) == 6
+    assert list((run / "logs" / "tensorboard").glob("events.out.tfevents.*"))
+    assert (run / "samples" / "step-000006.png").is_file()
+    versions = json.loads((run / "versions.json").read_text())
+    assert versions["components"]["encoder"] == {"name": "mel", "distribution": "voxcore-mel",
+                                                 "version": "0.1.0"}
+    assert "voxcore" in versions and "torch" in versions["libraries"]
+    assert "name: toy" in (run / "recipe.yaml").read_text()
+
+    again = voxcore(toy, "train", str(recipe), "--run-dir", str(toy["tmp"] / "run2"),
+                    "--no-progress", "train.max_steps=1")
+    assert "12 reused from the cache, 0 computed" in again.stderr
+
+    stereo = toy["tmp"] / "stereo.flac"
+    tone = 0.2 * np.sin(np.arange(30000) / 44100 * 2 * np.pi * 300)
+    soundfile.write(stereo, np.stack([tone, tone], axis=1), 44100)
+    out = toy["tmp"] / "out"
+    made = voxcore(toy, "generate", str(run), "--audio", str(toy["manifest"].parent / "a1.wav"),
+                   str(stereo), "--out", str(out), "--steps", "2", "--scheduler", "dpm-solver++")
+    assert made.stdout.split() == [str(out / "a1.png"), str(out / "stereo.png")]
+
+    evaluated = voxcore(toy, "evaluate", str(run), "--split", "test")
+    report = json.loads((run / "eval" / "test" / "metrics.json").read_text())
+    assert report["samples"] == 4 and report["checkpoint_step"] == 6
+    assert 0.0 <= report["metrics"]["brightness"]["brightness"] <= 1.0
+    assert "brightness" in evaluated.stdout
+    assert (run / "eval" / "test" / "samples.png").is_file()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("name", "content", "message"), [
+    ("silent.wav", "silence", "is silent"),
+    ("empty.wav", b"", "is empty"),
+    ("corrupt.wav", b"RIFF\x00\x00not really a wave file", "could not be read as audio"),
+    ("missing.wav", None, "does not exist"),
+])
+def test_generate_rejects_bad_audio(
+    toy: dict[str, Path], trained: tuple[Path, subprocess.CompletedProcess[str]],
+    name: str, content: object, message: str,
+) -> None:
+    run = trained[0]
+    path = toy["tmp"] / name
+    if content == "silence":
+        soundfile.write(path, np.zeros(8000), 16000)
+    elif isinstance(content, bytes):
+        path.write_bytes(content)
+    result = voxcore(toy, "generate", str(run), "--audio", str(path), "--out",
+                     str(toy["tmp"] / f"out-{name}"), check=False)
+    assert result.returncode == 2
+    assert message in result.stderr and name in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (toy["tmp"] / f"out-{name}").exists()
+
+
+@pytest.mark.slow
+def test_sigkill_then_resume_continues_the_same_loss_curve(toy: dict[str, Path]) -> None:
+    recipe = toy_recipe(toy["tmp"] / "kill", toy["manifest"], toy["cache"], max_steps=12,
+                        checkpoint_every=4, validate_every=0)
+    straight = toy["tmp"] / "straight"
+    voxcore(toy, "train", str(recipe), "--run-dir", str(straight), "--no-progress")
+
+    killed = toy["tmp"] / "killed"
+    env = {**os.environ, "PYTHONPATH": str(toy["site"])}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "voxcore.cli", "train", str(recipe), "--run-dir", str(killed),
+         "--no-progress", "train.max_steps=400"], cwd=toy["tmp"], env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while not (killed / "checkpoints" / "step-000008" / "state.json").exists():
+        assert process.poll() is None, "training ended before it could be killed"
+        assert time.monotonic() < deadline, "no checkpoint appeared"
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    left = sorted(p.name for p in (killed / "checkpoints").iterdir())
+    assert all(name.startswith("step-") for name in left), left  # no half-written checkpoint
+
+    resumed = voxcore(toy, "train", str(recipe), "--run-dir", str(killed), "--no-progress",
+                      "--resume")
+    assert "resumed from" in resumed.stderr
+    assert loss_rows(killed) == loss_rows(straight)
+
+
+@pytest.mark.slow
+def test_resume_refuses_a_changed_recipe_and_train_refuses_to_overwrite(
+    toy: dict[str, Path], trained: tuple[Path, subprocess.CompletedProcess[str]]
+) -> None:
+    run = trained[0]
+    recipe = toy["tmp"] / "toy.yaml"
+    again = voxcore(toy, "train", str(recipe), "--run-dir", str(run), check=False)
+    assert again.returncode == 2 and "pass --resume" in again.stderr
+    changed = voxcore(toy, "train", str(recipe), "--run-dir", str(run), "--resume",
+                      "train.lr=0.5", "train.max_steps=9", check=False)
+    assert changed.returncode == 2 and "train.lr (0.001 -> 0.5)" in changed.stderr
+
+
+@pytest.mark.slow
+def test_two_cpu_processes_with_accelerate_launch(toy: dict[str, Path]) -> None:
+    recipe = toy_recipe(toy["tmp"] / "ddp-recipe", toy["manifest"], toy["cache"], max_steps=3,
+                        validate_every=0)
+    run = toy["tmp"] / "ddp"
+    env = {**os.environ, "PYTHONPATH": str(toy["site"]), "OMP_NUM_THREADS": "1"}
+    result = subprocess.run(
+        [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes",
+         "2", "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
+         "-m", "voxcore.cli", "train", str(recipe), "--run-dir", str(run), "--no-progress"],
+        capture_output=True, text=True, env=env, cwd=toy["tmp"], timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "(2 processes" in result.stderr
+    assert len(loss_rows(run)) == 3
+    assert (run / "checkpoints" / "step-000003" / "state.json").is_file()

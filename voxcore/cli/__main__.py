@@ -1,0 +1,7 @@
+"""``python -m voxcore.cli``."""
+
+import sys
+
+from voxcore.cli import main
+
+sys.exit(main())

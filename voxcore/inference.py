@@ -1,0 +1,106 @@
+"""Loading a trained run and sampling images from speech (or, for the text baseline, text)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from voxcore.errors import UserError
+from voxcore.interfaces import SpeechFeatures, Waveform
+from voxcore.io import load_tensors
+from voxcore.model import VoxModel, build_model
+from voxcore.recipe import ResolvedRecipe
+from voxcore.recipe.schema import GenerateSection
+from voxcore.training.checkpoint import Checkpoint
+from voxcore.training.run_dir import RunDir
+
+
+@dataclass(frozen=True)
+class LoadedRun:
+    """A trained model with the recipe and checkpoint it came from."""
+
+    model: VoxModel
+    resolved: ResolvedRecipe
+    checkpoint: Checkpoint
+    used_ema: bool
+
+
+def load_run(run_dir: Path, *, use_ema: bool = True, device: str = "cpu") -> LoadedRun:
+    """Build a run's model and load its newest checkpoint (EMA weights when there are some)."""
+    run = RunDir(run_dir)
+    resolved = run.load_recipe()
+    checkpoint = run.latest()
+    if checkpoint is None:
+        raise UserError(f"{run_dir} has no checkpoint yet; train it first "
+                        f"('voxcore train {run.recipe_file} --run-dir {run_dir}')")
+    torch.manual_seed(resolved.recipe.seed)
+    model = build_model(resolved)
+    state = load_tensors(checkpoint.model_file)
+    used_ema = use_ema and checkpoint.ema_file.is_file()
+    if used_ema:
+        ema = load_tensors(checkpoint.ema_file)
+        state.update({k: v for k, v in ema.items() if k in state})
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    absent = set(model.trainable_state()) & set(missing)
+    if absent or unexpected:
+        raise UserError(f"checkpoint {checkpoint.path} does not match the model its recipe "
+                        f"builds (missing {sorted(absent)[:5]}, unexpected {unexpected[:5]})")
+    model.to(device).eval()
+    return LoadedRun(model, resolved, checkpoint, used_ema)
+
+
+def settings_with(
+    base: GenerateSection,
+    steps: int | None = None,
+    guidance_scale: float | None = None,
+    scheduler: str | None = None,
+) -> GenerateSection:
+    """The recipe's ``generate`` section with the given values replaced."""
+    updates = {key: value for key, value in (("steps", steps), ("guidance_scale", guidance_scale),
+                                             ("scheduler", scheduler)) if value is not None}
+    return GenerateSection.model_validate({**base.model_dump(), **updates})
+
+
+@torch.no_grad()
+def generate_images(
+    model: VoxModel,
+    settings: GenerateSection,
+    seed: int,
+    *,
+    waveforms: Sequence[Waveform] | None = None,
+    texts: Sequence[str] | None = None,
+    features: SpeechFeatures | None = None,
+) -> torch.Tensor:
+    """One image per input, ``[B, 3, H, W]`` in ``[0, 1]``, in batches of ``settings.batch_size``.
+
+    Give exactly one of ``waveforms`` (speech models), ``texts`` (text baseline) or
+    precomputed ``features``.
+    """
+    if sum(x is not None for x in (waveforms, texts, features)) != 1:
+        raise ValueError("give exactly one of waveforms, texts or features")
+    count = len(waveforms or texts or []) if features is None else features.features.shape[0]
+    device = next(model.parameters()).device
+    images = []
+    for number, start in enumerate(range(0, count, settings.batch_size)):
+        chunk = slice(start, start + settings.batch_size)
+        if waveforms is not None:
+            batch_features = model.encode_speech(waveforms[chunk])
+        elif texts is not None:
+            batch_features = model.encode_text(texts[chunk])
+        else:
+            assert features is not None
+            batch_features = SpeechFeatures(features.features[chunk], features.mask[chunk],
+                                            features.frame_rate)
+        batch_features = SpeechFeatures(batch_features.features.to(device),
+                                        batch_features.mask.to(device), batch_features.frame_rate)
+        images.append(model.generator_part.generate(
+            model.condition(batch_features),
+            num_inference_steps=settings.steps,
+            guidance_scale=settings.guidance_scale,
+            scheduler=settings.scheduler,
+            generator=torch.Generator().manual_seed(seed + number),
+        ).cpu())
+    return torch.cat(images)

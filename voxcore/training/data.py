@@ -1,0 +1,118 @@
+"""Training examples in memory: images at the generator's resolution plus speech features
+(from the feature cache) or transcripts, drawn from a weighted mix of datasets."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from voxcore.errors import UserError
+from voxcore.images import load_image
+from voxcore.interfaces import Dataset, Sample, SpeechFeatures
+from voxcore.model import VoxModel
+from voxcore.recipe import BoundComponent
+from voxcore.training.feature_cache import FeatureCache
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One micro-batch: images plus either speech features or transcripts."""
+
+    images: torch.Tensor
+    features: SpeechFeatures | None
+    texts: list[str] | None
+
+
+@dataclass
+class Examples:
+    """Every training example, and the probability of drawing each one."""
+
+    samples: list[Sample]
+    images: torch.Tensor
+    features: list[torch.Tensor] | None
+    texts: list[str] | None
+    frame_rate: float
+    weights: torch.Tensor
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def draw(self, count: int, generator: torch.Generator) -> list[int]:
+        """Indices of ``count`` examples drawn with replacement by dataset weight."""
+        return torch.multinomial(self.weights, count, replacement=True,
+                                 generator=generator).tolist()
+
+    def batch(self, indices: Sequence[int]) -> Batch:
+        """The micro-batch of these examples (features padded, with a mask)."""
+        images = self.images[list(indices)]
+        if self.texts is not None:
+            return Batch(images, None, [self.texts[i] for i in indices])
+        assert self.features is not None
+        return Batch(images, pad_features([self.features[i] for i in indices], self.frame_rate),
+                     None)
+
+
+def pad_features(rows: Sequence[torch.Tensor], frame_rate: float) -> SpeechFeatures:
+    """Stack ``[n_i, D]`` feature rows into a zero-padded batch with its mask."""
+    longest = max(row.shape[0] for row in rows)
+    features = rows[0].new_zeros(len(rows), longest, rows[0].shape[1])
+    mask = torch.zeros(len(rows), longest, dtype=torch.bool)
+    for index, row in enumerate(rows):
+        features[index, : row.shape[0]] = row
+        mask[index, : row.shape[0]] = True
+    return SpeechFeatures(features=features, mask=mask, frame_rate=frame_rate)
+
+
+def build_datasets(specs: Sequence[BoundComponent], what: str) -> list[Dataset]:
+    """Build the datasets a recipe names (``data.train`` or ``data.eval``)."""
+    if not specs:
+        raise UserError(f"the recipe has no {what} datasets: add at least one "
+                        f"{{name, config}} under '{what}'")
+    return [spec.build() for spec in specs]
+
+
+def load_examples(
+    model: VoxModel,
+    specs: Sequence[BoundComponent],
+    weights: Sequence[float],
+    encoder: BoundComponent,
+    cache_root: Path,
+    resolution: int,
+) -> Examples:
+    """Load every example of the training datasets into memory."""
+    samples: list[Sample] = []
+    probabilities: list[float] = []
+    for spec, dataset, weight in zip(specs, build_datasets(specs, "data.train"), weights,
+                                     strict=True):
+        items = [dataset[i] for i in range(len(dataset))]
+        if not items:
+            raise UserError(f"{spec.path} ({spec.entry.name}) has no samples")
+        samples += items
+        probabilities += [weight / len(items)] * len(items)
+    for sample in samples:
+        if sample.image is None:
+            raise UserError(f"sample {sample.id!r} has no image; every training sample needs one")
+    images = torch.stack([load_image(s.image, resolution) for s in samples if s.image])
+    weight_tensor = torch.tensor(probabilities, dtype=torch.float64)
+    if model.modality == "text":
+        texts = []
+        for sample in samples:
+            if not sample.transcript:
+                raise UserError(f"sample {sample.id!r} has no transcript, which the text "
+                                "encoder needs")
+            texts.append(sample.transcript)
+        return Examples(samples, images, None, texts, 1.0, weight_tensor)
+    paths = []
+    for sample in samples:
+        if sample.audio is None:
+            raise UserError(f"sample {sample.id!r} has no audio, which the speech encoder needs")
+        paths.append(sample.audio)
+    assert model.speech_encoder is not None
+    cached = FeatureCache(cache_root, encoder).features(paths, model.speech_encoder)
+    return Examples(samples, images, cached.features, None, cached.frame_rate, weight_tensor)

@@ -26,6 +26,19 @@ def fresh_plugins() -> Iterator[None]:
     voxcore.plugins.reset()
 
 
+@pytest.fixture(autouse=True)
+def one_torch_thread() -> Iterator[None]:
+    """Each test runs torch on one CPU thread, as the judge trains by default.
+
+    The judge's convolutions are too small to gain from a second thread, and on cores that
+    other processes share, two OpenMP threads made these tests 5-10x slower.
+    """
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
 @pytest.fixture(scope="session")
 def shapes_config() -> JudgeConfig:
     """Small enough to train in about a second, enough to classify the shapes perfectly."""

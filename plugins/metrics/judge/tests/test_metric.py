@@ -135,6 +135,13 @@ def test_bad_batches_are_rejected_with_clear_messages(
         metric.compute()
 
 
+def test_a_config_asking_for_other_labels_is_refused(
+        shapes_judge: Judge, shapes_config: JudgeConfig) -> None:
+    other = shapes_config.model_copy(update={"labels": ["shape"], "color_invariant": []})
+    with pytest.raises(ValueError, match="classifies"):
+        JudgeMetric(shapes_judge, other)
+
+
 def test_a_state_from_another_judge_is_refused(
         shapes_judge: Judge, shapes_config: JudgeConfig, render: Render) -> None:
     images, labels = render(4, seed=14)

@@ -11,14 +11,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from voxcore.interfaces import Condition, SpeechFeatures
+from voxcore.nn import TransformerBlock, zero_padding
 from voxcore_sib.config import SibConfig, require_dims
-from voxcore_sib.layers import (
-    PooledHead,
-    Positions,
-    TransformerBlock,
-    downsample_mask,
-    zero_padding,
-)
+from voxcore_sib.layers import PooledHead, Positions, downsample_mask
 
 
 class StridedTimeConv(nn.Module):

@@ -9,8 +9,9 @@ from __future__ import annotations
 from torch import nn
 
 from voxcore.interfaces import Condition, SpeechFeatures
+from voxcore.nn import TransformerBlock, zero_padding
 from voxcore_sib.config import TransformerBottleneckConfig, require_dims
-from voxcore_sib.layers import PooledHead, Positions, TransformerBlock, zero_padding
+from voxcore_sib.layers import PooledHead, Positions
 
 
 class TransformerBottleneck(nn.Module):

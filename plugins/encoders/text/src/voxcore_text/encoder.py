@@ -8,8 +8,8 @@ import torch
 from torch import nn
 
 from voxcore.interfaces import SpeechFeatures
+from voxcore.nn import TransformerBlock, sinusoidal_positions, zero_padding
 from voxcore_text import TextEncoderConfig
-from voxcore_text.layers import TransformerLayer, sinusoidal_positions, zero_padding
 from voxcore_text.tokenizer import PAD, VOCAB_SIZE, tokenize
 
 __all__ = ["TOKENS_PER_CHARACTER", "ByteTextEncoder"]
@@ -37,7 +37,7 @@ class ByteTextEncoder(nn.Module):
         self.max_length: int = self.config.max_length
         self.embedding = nn.Embedding(VOCAB_SIZE, self.config.width, padding_idx=PAD)
         self.layers = nn.ModuleList(
-            TransformerLayer(self.config.width, self.config.num_heads, self.config.mlp_ratio,
+            TransformerBlock(self.config.width, self.config.num_heads, self.config.mlp_ratio,
                              self.config.dropout)
             for _ in range(self.config.num_layers))
         self.norm = nn.LayerNorm(self.config.width)

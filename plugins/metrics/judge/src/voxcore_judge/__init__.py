@@ -1,10 +1,10 @@
 """voxcore plugin: the ``judge`` metric, the offline benchmark's stand-in for CLIPScore, Emo-A
 and FID.
 
-A small timm image classifier with one head per label key (``content``, ``mood``, ...) is
-trained from scratch on a registered dataset's real images (or loaded from its cache), then
-judges generated images: per-label accuracy against the prompts' labels, and a Fréchet
-distance between the classifier's features of generated and real images.
+A small timm image classifier per label key (``content``, ``mood``, ...) is trained from
+scratch on a registered dataset's real images (or loaded from its cache), then judges
+generated images: per-label accuracy against the prompts' labels, and a Fréchet distance
+between the classifiers' features of generated and real images.
 
 This module is imported whenever voxcore loads its plugins, so it only declares the config and
 registers the metric; torch and timm are imported by :mod:`voxcore_judge.metric` when a judge
@@ -52,8 +52,9 @@ class JudgeConfig(BaseModel):
     color_invariant: list[str] = Field(
         default_factory=lambda: ["content"],
         description="label keys that must not depend on colour (e.g. what is drawn, when "
-                    "colour carries the mood): their heads also train on colour-scrambled "
-                    "images, so they still recognise content in unseen colour combinations")
+                    "colour carries the mood): their classifiers see each image's colours "
+                    "standardized and train on colour-scrambled images too, so they recognise "
+                    "content in colour combinations never trained on")
     resolution: int = Field(default=32, ge=8, description="images are resized to this side")
     model: str = Field(default="test_resnet",
                        description="timm model name, built with pretrained=False")

@@ -43,8 +43,9 @@ class Judge:
     """A trained classifier, its label vocabularies and its accuracy on held-out real images.
 
     ``real_accuracy`` is in percent per label key; ``key`` is the cache key it is stored
-    under; ``trained`` says whether this process trained it (``False``: loaded from
-    ``folder``).
+    under and ``folder`` its cache entry; ``trained`` says whether this process trained it
+    (``False``: loaded from ``folder``); ``info`` is the entry's JSON (architecture,
+    vocabularies, training figures).
     """
 
     classifier: JudgeClassifier

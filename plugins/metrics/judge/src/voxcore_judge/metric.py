@@ -36,6 +36,9 @@ class JudgeMetric:
     """
 
     def __init__(self, judge: Judge, config: JudgeConfig) -> None:
+        if set(config.labels) != set(judge.vocab):
+            raise ValueError(f"the judge classifies {sorted(judge.vocab)} but the config asks "
+                             f"for {sorted(config.labels)}")
         self.judge = judge
         self.config = config
         self.labels = list(config.labels)

@@ -112,7 +112,7 @@ def _scramble_colours(images: torch.Tensor, generator: torch.Generator) -> torch
     scrambled = torch.rand(count, generator=generator) < 0.5
     order = torch.argsort(torch.rand(count, 3, generator=generator), dim=1)
     order = torch.where(scrambled[:, None], order, torch.arange(3)).to(images.device)
-    invert = ((torch.rand(count, 3, generator=generator) < 0.5) & scrambled[:, None])
+    invert = (torch.rand(count, 3, generator=generator) < 0.5) & scrambled[:, None]
     x = torch.gather(images, 1, order[:, :, None, None].expand_as(images))
     return torch.where(invert[:, :, None, None].to(images.device), 1.0 - x, x)
 

@@ -1,6 +1,7 @@
-"""Transformer pieces for the text encoder: positions and masked pre-norm layers.
+"""Masked Transformer building blocks shared by plugins (bottlenecks, text encoders, ...).
 
-Masks follow voxcore's convention: bool, ``True`` = a real token.
+Masks follow voxcore's convention: bool ``[B, T]``, ``True`` = a real frame/token. Every
+block here keeps padding from changing a result at a valid position.
 """
 
 from __future__ import annotations
@@ -11,15 +12,23 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-__all__ = ["TransformerLayer", "sinusoidal_positions", "zero_padding"]
+__all__ = ["SelfAttention", "TransformerBlock", "masked_mean", "sinusoidal_positions",
+           "zero_padding"]
 
 
 def zero_padding(x: Tensor, mask: Tensor) -> Tensor:
-    """``x`` ``[B, N, C]`` with the rows where ``mask`` ``[B, N]`` is False set to zero.
+    """``x`` ``[B, T, C]`` with the rows where ``mask`` ``[B, T]`` is False set to zero.
 
     ``torch.where`` rather than a product, so that inf/NaN in padding cannot leak either.
     """
     return torch.where(mask.unsqueeze(-1), x, x.new_zeros(()))
+
+
+def masked_mean(x: Tensor, mask: Tensor) -> Tensor:
+    """Mean of ``x`` ``[B, T, C]`` over the valid rows of each item, ``[B, C]`` (0 if none)."""
+    total = zero_padding(x, mask).sum(dim=1)
+    count = mask.sum(dim=1, keepdim=True).clamp(min=1).to(x.dtype)
+    return total / count
 
 
 def sinusoidal_positions(length: int, dim: int, *, device: torch.device,
@@ -32,11 +41,12 @@ def sinusoidal_positions(length: int, dim: int, *, device: torch.device,
     angle = position * frequency
     codes = torch.cat([angle.sin(), angle.cos()], dim=1)
     # An odd width leaves one channel over; it gets no position signal.
-    return F.pad(codes, (0, dim - 2 * half)).to(dtype)
+    codes = F.pad(codes, (0, dim - 2 * half))
+    return codes.to(dtype)
 
 
 class SelfAttention(nn.Module):
-    """Multi-head self-attention whose keys are restricted to valid tokens."""
+    """Multi-head self-attention that never attends to padded keys."""
 
     def __init__(self, dim: int, num_heads: int, dropout: float = 0.0) -> None:
         super().__init__()
@@ -48,22 +58,22 @@ class SelfAttention(nn.Module):
         self.out = nn.Linear(dim, dim)
 
     def forward(self, x: Tensor, mask: Tensor) -> Tensor:
-        """Attend over ``x`` ``[B, N, C]`` with keys where ``mask`` ``[B, N]`` is True.
-
-        Every text has at least its BOS and EOS tokens, so no row is without keys.
-        """
+        """Attend over ``x`` ``[B, T, C]`` with keys restricted to ``mask`` ``[B, T]``."""
         batch, length, dim = x.shape
         q, k, v = (self.qkv(x).view(batch, length, 3, self.num_heads, dim // self.num_heads)
                    .permute(2, 0, 3, 1, 4).unbind(0))
+        # An item with no valid frame would softmax over nothing (NaN); let it attend to
+        # everything instead: its outputs are all padding and masked downstream anyway.
+        keys = mask | ~mask.any(dim=1, keepdim=True)
         out = F.scaled_dot_product_attention(
-            q, k, v, attn_mask=mask[:, None, None, :],
+            q, k, v, attn_mask=keys[:, None, None, :],
             dropout_p=self.dropout if self.training else 0.0)
         merged: Tensor = self.out(out.transpose(1, 2).reshape(batch, length, dim))
         return merged
 
 
-class TransformerLayer(nn.Module):
-    """Pre-norm Transformer encoder layer: masked self-attention then an MLP, both residual."""
+class TransformerBlock(nn.Module):
+    """Pre-norm Transformer layer: masked self-attention then an MLP, both residual."""
 
     def __init__(self, dim: int, num_heads: int, mlp_ratio: float = 4.0,
                  dropout: float = 0.0) -> None:
@@ -77,7 +87,8 @@ class TransformerLayer(nn.Module):
         self.drop = nn.Dropout(dropout)
 
     def forward(self, x: Tensor, mask: Tensor) -> Tensor:
-        """``x`` ``[B, N, C]`` -> ``[B, N, C]``; only valid tokens are attended to."""
+        """``x`` ``[B, T, C]`` -> ``[B, T, C]``; padded rows are zeroed on the way in."""
+        x = zero_padding(x, mask)
         x = x + self.drop(self.attn(self.norm1(x), mask))
         out: Tensor = x + self.drop(self.mlp(self.norm2(x)))
         return out

@@ -43,11 +43,7 @@ def load_run(run_dir: Path, *, use_ema: bool = True, device: str = "cpu") -> Loa
     if used_ema:
         ema = load_tensors(checkpoint.ema_file)
         state.update({k: v for k, v in ema.items() if k in state})
-    missing, unexpected = model.load_state_dict(state, strict=False)
-    absent = set(model.trainable_state()) & set(missing)
-    if absent or unexpected:
-        raise UserError(f"checkpoint {checkpoint.path} does not match the model its recipe "
-                        f"builds (missing {sorted(absent)[:5]}, unexpected {unexpected[:5]})")
+    model.load_trainable_state(state, f"checkpoint {checkpoint.path}")
     model.to(device).eval()
     return LoadedRun(model, resolved, checkpoint, used_ema)
 

@@ -117,6 +117,14 @@ class VoxModel(torch.nn.Module):
         """Every tensor of the trained parts, by name (what checkpoints hold)."""
         return {k: v for k, v in self.state_dict().items() if k.split(".")[0] in TRAINABLE_PARTS}
 
+    def load_trainable_state(self, state: dict[str, torch.Tensor], source: str) -> None:
+        """Load what :meth:`trainable_state` saved; a mismatch is a :class:`UserError`."""
+        missing, unexpected = self.load_state_dict(state, strict=False)
+        absent = sorted(set(self.trainable_state()) & set(missing))
+        if absent or unexpected:
+            raise UserError(f"{source} does not match the model the recipe builds (missing "
+                            f"{absent[:5]}, unexpected {sorted(unexpected)[:5]})")
+
 
 def _as_module(part: Any, what: str) -> torch.nn.Module:
     if not isinstance(part, torch.nn.Module):

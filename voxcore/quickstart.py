@@ -21,7 +21,7 @@ import voxcore
 from voxcore.errors import UserError
 from voxcore.evaluation import evaluate
 from voxcore.images import image_grid, load_image, save_image
-from voxcore.inference import generate_images, load_run
+from voxcore.inference import LoadedRun, generate_images, load_run
 from voxcore.interfaces import Sample
 from voxcore.io import write_text_atomic
 from voxcore.plugins import get_registry
@@ -74,6 +74,7 @@ def run_quickstart(
     if max_steps is not None:
         overrides.append(f"train.max_steps={max_steps}")
     metrics: dict[str, dict[str, float]] = {}
+    runs: dict[str, LoadedRun] = {}
     for model in MODELS:
         begin = time.perf_counter()
         resolved = load_recipe(find_recipe(f"quickstart/{model}.yaml"), overrides)
@@ -83,10 +84,11 @@ def run_quickstart(
             train(resolved, run_dir, resume=done > 0, progress=progress)
         timings[f"train {model}"] = time.perf_counter() - begin
         begin = time.perf_counter()
-        metrics[model] = evaluate(run_dir, split="test")["metrics"]["judge"]
+        runs[model] = load_run(run_dir)
+        metrics[model] = evaluate(run_dir, split="test", loaded=runs[model])["metrics"]["judge"]
         timings[f"evaluate {model}"] = time.perf_counter() - begin
     begin = time.perf_counter()
-    grid = _mood_grid(out, data_dir)
+    grid = _mood_grid(out, runs)
     timings["grid"] = time.perf_counter() - begin
     seconds = time.perf_counter() - started
     report = out / "report.md"
@@ -116,9 +118,8 @@ def _build_dataset(data_dir: Path, size: int, seed: int) -> None:
     entry.build({"size": size, "seed": seed}).build(data_dir)
 
 
-def _mood_grid(out: Path, data_dir: Path) -> tuple[Path, str, list[str]]:
+def _mood_grid(out: Path, runs: dict[str, LoadedRun]) -> tuple[Path, str, list[str]]:
     """Rows: moods; columns: real image, speech model, text model, for one sentence."""
-    runs = {model: load_run(out / "runs" / model) for model in MODELS}
     resolved = runs["speech"].resolved
     test = resolved.eval_data[0]
     config = {**test.config.model_dump(), "split": "test"}

@@ -34,7 +34,6 @@ class DataSection(_Section):
 
     train: list[DatasetSpec] = Field(default_factory=list)
     eval: list[DatasetSpec] = Field(default_factory=list)
-    num_workers: int = Field(default=0, ge=0)
     cache_dir: str | None = Field(default=None, description="where encoder features are cached")
 
 
@@ -58,7 +57,6 @@ class TrainSection(_Section):
     max_grad_norm: float | None = Field(default=1.0, gt=0)
     mixed_precision: Literal["no", "fp16", "bf16"] = "no"
     cond_dropout: float = Field(default=0.1, ge=0, le=1)
-    snr_gamma: float | None = Field(default=None, gt=0)
     gradient_checkpointing: bool = False
     checkpoint_every: int = Field(default=500, ge=1)
     keep_checkpoints: int = Field(default=3, ge=1)

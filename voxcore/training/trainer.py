@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 
 #: Recipe keys that may change when a run is resumed (everything else must match).
 RESUMABLE_CHANGES = ("train.max_steps", "train.checkpoint_every", "train.keep_checkpoints",
-                     "train.validate_every", "train.log_every", "data.num_workers")
+                     "train.validate_every", "train.log_every")
 VALIDATION_IMAGES = 8
 
 
@@ -200,12 +200,7 @@ def _restore(
     ema: EMA | None,
 ) -> int:
     state = read_state(checkpoint)
-    missing, unexpected = model.load_state_dict(load_tensors(checkpoint.model_file), strict=False)
-    wanted = set(model.trainable_state())
-    if unexpected or wanted & set(missing):
-        raise UserError(f"checkpoint {checkpoint.path} does not match the model the recipe "
-                        f"builds (missing {sorted(wanted & set(missing))[:5]}, unexpected "
-                        f"{sorted(unexpected)[:5]})")
+    model.load_trainable_state(load_tensors(checkpoint.model_file), f"checkpoint {checkpoint.path}")
     load_optimizer(checkpoint, optimizer)
     scheduler.load_state_dict(state["scheduler"])
     if ema is not None:

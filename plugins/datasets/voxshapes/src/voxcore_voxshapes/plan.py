@@ -27,8 +27,8 @@ from voxcore_voxshapes.tts import RATE_RANGE, VOLUME_RANGE
 __all__ = ["SampleSpec", "Plan", "plan_build"]
 
 #: Half-widths of the per-sample jitter of the image.
-_CENTER_JITTER = (0.03, 0.08)
-_RADIUS = (0.14, 0.18)
+_CENTER_JITTER = (0.02, 0.03)
+_RADIUS = (0.19, 0.22)
 _ANGLE_JITTER = 10.0
 _COLOR_JITTER = 10
 _BRIGHTNESS_JITTER = 0.08
@@ -95,7 +95,8 @@ def _draw(rng: np.random.Generator, index: int, shape: str, position: str, mood_
     center = (POSITION_X[position] + float(rng.uniform(-1, 1)) * _CENTER_JITTER[0],
               0.5 + float(rng.uniform(-1, 1)) * _CENTER_JITTER[1])
     radius = float(rng.uniform(*_RADIUS))
-    angle = 0.0 if shape == "circle" else float(rng.uniform(-_ANGLE_JITTER, _ANGLE_JITTER))
+    round_shape = shape in ("circle", "ring")  # turning them changes nothing
+    angle = 0.0 if round_shape else float(rng.uniform(-_ANGLE_JITTER, _ANGLE_JITTER))
     brightness = 1.0 + float(rng.uniform(-_BRIGHTNESS_JITTER, _BRIGHTNESS_JITTER))
     palette = mood.palette
     top, bottom, fill = (_color(rng, c, brightness) for c in

@@ -19,6 +19,8 @@ from voxcore_voxshapes.moods import RGB
 __all__ = ["Scene", "render", "shape_polygon"]
 
 _SUPERSAMPLE = 4
+#: Thickness of a ring's band, as a fraction of its outer radius.
+_RING_WIDTH = 0.42
 
 
 @dataclass(frozen=True)
@@ -41,22 +43,15 @@ class Scene:
 
 def shape_polygon(shape: str, center: tuple[float, float], radius: float,
                   angle: float) -> list[tuple[float, float]]:
-    """Vertices of ``shape`` (any of :data:`SHAPES` but ``circle``), in the units of ``center``."""
-    if shape == "square":
-        points = _regular(4, radius * 1.25, 45.0)
+    """Vertices of ``shape`` (``bar``, ``pillar`` or ``triangle``), in the units of ``center``."""
+    if shape == "bar":
+        points = _rectangle(radius * 1.1, radius * 0.5)
+    elif shape == "pillar":
+        points = _rectangle(radius * 0.5, radius * 1.1)
     elif shape == "triangle":
-        points = _regular(3, radius * 1.3, 90.0, dy=radius * 0.15)
-    elif shape == "cross":
-        arm, half = radius * 1.15, radius * 0.4
-        points = [(half, arm), (half, half), (arm, half), (arm, -half), (half, -half),
-                  (half, -arm), (-half, -arm), (-half, -half), (-arm, -half), (-arm, half),
-                  (-half, half), (-half, arm)]
-    elif shape == "star":
-        outer = _regular(5, radius * 1.25, 90.0)
-        inner = _regular(5, radius * 0.55, 90.0 + 36.0)
-        points = [p for pair in zip(outer, inner, strict=True) for p in pair]
+        points = _regular(3, radius * 1.2, 90.0, dy=radius * 0.15)
     else:
-        raise ValueError(f"no polygon for shape {shape!r}; shapes: {', '.join(SHAPES)}")
+        raise ValueError(f"no polygon for shape {shape!r}; polygons: bar, pillar, triangle")
     cos, sin = math.cos(math.radians(angle)), math.sin(math.radians(angle))
     cx, cy = center
     # Image y grows downwards, so "counter-clockwise, pointing up" flips the y of the maths.
@@ -78,9 +73,18 @@ def render(scene: Scene, resolution: int) -> Image.Image:
     r = scene.radius * side
     if scene.shape == "circle":
         draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=scene.foreground)
+    elif scene.shape == "ring":
+        outer = r * 1.1
+        draw.ellipse((cx - outer, cy - outer, cx + outer, cy + outer), outline=scene.foreground,
+                     width=max(1, round(outer * _RING_WIDTH)))
     else:
         draw.polygon(shape_polygon(scene.shape, (cx, cy), r, scene.angle), fill=scene.foreground)
     return canvas.resize((resolution, resolution), Image.Resampling.BOX)
+
+
+def _rectangle(half_width: float, half_height: float) -> list[tuple[float, float]]:
+    return [(-half_width, -half_height), (half_width, -half_height), (half_width, half_height),
+            (-half_width, half_height)]
 
 
 def _regular(count: int, radius: float, start: float,

@@ -1,0 +1,101 @@
+"""How much a trained run's condition still depends on its input, stage by stage.
+
+For the eval samples of a run it mean-pools each stage's output (encoder features, every
+bottleneck stage for ``sib``, the final condition tokens) and prints, per stage, the mean
+cosine similarity (after centring) between items with *different* values of a label and
+between items with the same value, plus their gap, and the share of each stage's norm that
+varies between items at all. A gap near 0 at the condition means the bottleneck
+collapsed: every input gives the same tokens, and the generator cannot draw that label::
+
+    uv run python benchmarks/condition_spread.py RUN_DIR [--label content] [--limit 128]
+
+A healthy condition keeps a clear gap; a collapsed one has almost nothing varying.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from voxcore.evaluation import evaluation_samples
+from voxcore.inference import load_run
+from voxcore.interfaces import SpeechFeatures
+from voxcore.nn import masked_mean
+from voxcore.training.feature_cache import FeatureCache
+from voxcore.training.trainer import default_cache_root
+
+
+def spread(pooled: torch.Tensor, labels: list[str]) -> tuple[float, float]:
+    """Mean cosine between pairs with different / the same label (diagonal excluded).
+
+    The vectors are centred first (their mean over all items removed), so a direction every
+    item shares, however large, does not count as similarity.
+    """
+    centred = pooled.float() - pooled.float().mean(dim=0, keepdim=True)
+    unit = F.normalize(centred, dim=1)
+    cosine = unit @ unit.T
+    values = sorted(set(labels))
+    index = torch.tensor([values.index(v) for v in labels])
+    same = index[:, None] == index[None, :]
+    off_diagonal = ~torch.eye(len(labels), dtype=torch.bool)
+    return (float(cosine[~same].mean()), float(cosine[same & off_diagonal].mean()))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("run_dir", type=Path)
+    parser.add_argument("--label", default="content")
+    parser.add_argument("--limit", type=int, default=128)
+    args = parser.parse_args()
+
+    loaded = load_run(args.run_dir)
+    model, resolved = loaded.model, loaded.resolved
+    samples = evaluation_samples(resolved.eval_data, None, args.limit)
+    labels = [s.labels[args.label] for s in samples]
+    with torch.no_grad():
+        if model.speech_encoder is not None:
+            cache = FeatureCache(default_cache_root(resolved), resolved.encoder)
+            features = cache.features([s.audio for s in samples if s.audio is not None],
+                                      model.speech_encoder)
+        else:
+            features = model.encode_text([s.transcript or "" for s in samples])
+        stages: list[tuple[str, torch.Tensor]] = [
+            ("encoder", masked_mean(features.features, features.mask))]
+        bottleneck = model.bottleneck
+        if hasattr(bottleneck, "blocks") and hasattr(bottleneck, "pools"):
+            stages += _sib_stages(bottleneck, features)
+        condition = model.condition(features)
+        stages.append(("condition", masked_mean(condition.tokens, condition.mask)))
+    print(f"{args.run_dir} (step {loaded.checkpoint.step}), {len(samples)} samples, "
+          f"label {args.label!r} ({len(set(labels))} values)")
+    print(f"{'stage':<12} {'cos differ':>10} {'cos same':>9} {'gap':>6} {'varying':>8}")
+    for name, pooled in stages:
+        differ, same = spread(pooled, labels)
+        varying = float((pooled - pooled.mean(dim=0)).norm(dim=1).mean()
+                        / pooled.norm(dim=1).mean())
+        print(f"{name:<12} {differ:>10.3f} {same:>9.3f} {same - differ:>6.3f} {varying:>8.3f}")
+
+
+def _sib_stages(bottleneck: torch.nn.Module,
+                features: SpeechFeatures) -> list[tuple[str, torch.Tensor]]:
+    from voxcore.nn import zero_padding
+
+    project: Callable[[torch.Tensor], torch.Tensor] = bottleneck.input_proj
+    mask = features.mask
+    x = bottleneck.positions(project(zero_padding(features.features, mask)))
+    out = []
+    for number, (block, pool) in enumerate(zip(bottleneck.blocks, bottleneck.pools,
+                                               strict=True)):
+        x = block(x, mask)
+        out.append((f"block {number}", masked_mean(x, mask)))
+        x, mask = pool(x, mask)
+        out.append((f"pool {number}", masked_mean(x, mask)))
+    return out
+
+
+if __name__ == "__main__":
+    main()

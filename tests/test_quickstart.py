@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -31,3 +32,20 @@ def test_quickstart_writes_a_report_and_resumes(tmp_path: Path) -> None:
     assert again.returncode == 0, again.stderr[-3000:]
     assert "reusing the VoxShapes dataset" in again.stderr
     assert "training quickstart" not in again.stderr  # both runs were complete
+
+
+@pytest.mark.parametrize(("described", "expected"), [
+    ({"format_version": 1, "config": {"size": 80, "seed": 0}}, "of format 1"),
+    ({"format_version": 2, "config": {"size": 50, "seed": 0}}, "other settings (size 50"),
+])
+def test_quickstart_refuses_a_dataset_it_did_not_build_this_way(
+        tmp_path: Path, described: dict[str, object], expected: str) -> None:
+    data = tmp_path / "qs" / "voxshapes"
+    data.mkdir(parents=True)
+    (data / "voxshapes.json").write_text(json.dumps(described))
+    command = [sys.executable, "-m", "voxcore.cli", "quickstart", "--out", str(tmp_path / "qs"),
+               "--size", "80", "--steps", "3", "--no-progress"]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=REPO, timeout=300)
+    assert result.returncode == 2, result.stderr[-3000:]
+    assert expected in result.stderr and "Traceback" not in result.stderr
+    assert (data / "voxshapes.json").read_text() == json.dumps(described)  # nothing removed

@@ -106,16 +106,23 @@ def load_run_step(run_dir: Path) -> int:
 
 def _build_dataset(data_dir: Path, size: int, seed: int) -> None:
     info = data_dir / DATASET_INFO
+    builder = get_registry("dataset_builder").get("voxshapes").build({"size": size, "seed": seed})
     if info.is_file():
-        built = json.loads(info.read_text()).get("config", {})
+        described = json.loads(info.read_text())
+        built = described.get("config", {})
+        current = getattr(builder, "format_version", None)
+        if current is not None and described.get("format_version") != current:
+            raise UserError(f"{data_dir} holds a VoxShapes build of format "
+                            f"{described.get('format_version')} (another voxcore-voxshapes); "
+                            f"this one writes format {current}. Remove {data_dir} (or choose "
+                            "another --out) to build it again")
         if built.get("size") == size and built.get("seed") == seed:
             log.info("reusing the VoxShapes dataset in %s", data_dir)
             return
         raise UserError(f"{data_dir} holds a VoxShapes build with other settings "
                         f"(size {built.get('size')}, seed {built.get('seed')}); remove it or "
                         "choose another --out")
-    entry = get_registry("dataset_builder").get("voxshapes")
-    entry.build({"size": size, "seed": seed}).build(data_dir)
+    builder.build(data_dir)
 
 
 def _mood_grid(out: Path, runs: dict[str, LoadedRun]) -> tuple[Path, str, list[str]]:

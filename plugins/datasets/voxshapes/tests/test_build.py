@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from PIL import Image
 from voxcore_voxshapes import VoxShapesBuildConfig
-from voxcore_voxshapes.build import VoxShapesBuilder
+from voxcore_voxshapes.build import FORMAT_VERSION, VoxShapesBuilder
 from voxcore_voxshapes.moods import MOOD_NAMES
 
 from voxcore.audio import load_audio
@@ -84,7 +84,7 @@ def test_build_writes_every_file_and_nothing_else(root: Path) -> None:
 
 def test_description_matches_the_manifests(root: Path, splits: dict[str, list[Sample]]) -> None:
     info = json.loads((root / "voxshapes.json").read_text())
-    assert info["name"] == "voxshapes" and info["format_version"] == 1
+    assert info["name"] == "voxshapes" and info["format_version"] == FORMAT_VERSION == 2
     assert info["config"]["size"] == SIZE and info["config"]["seed"] == SEED
     assert "workers" not in info["config"]  # how a build ran does not change what it holds
     assert info["counts"] == {split: len(samples) for split, samples in splits.items()}

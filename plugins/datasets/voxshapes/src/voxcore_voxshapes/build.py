@@ -33,7 +33,8 @@ from voxcore_voxshapes.worker import AUDIO_DIR, IMAGE_DIR, render_chunk
 __all__ = ["FORMAT_VERSION", "CHUNK_SIZE", "VoxShapesBuilder"]
 
 #: Version of the on-disk layout and of the generation recipe (moods, shapes, phrasing).
-FORMAT_VERSION = 1
+#: 2: shapes circle, ring, triangle, bar, pillar, drawn larger (1 had squares, crosses, stars).
+FORMAT_VERSION = 2
 #: Samples rendered per worker process. Fixed (not derived from the number of workers) so
 #: the audio, which depends on what its process synthesized before, is the same however
 #: many workers run.
@@ -42,6 +43,9 @@ CHUNK_SIZE = 100
 
 class VoxShapesBuilder:
     """Builds VoxShapes from a :class:`VoxShapesBuildConfig` (``voxcore data voxshapes``)."""
+
+    #: What a build writes as ``format_version``: a folder with another one is outdated.
+    format_version: int = FORMAT_VERSION
 
     def __init__(self, config: VoxShapesBuildConfig) -> None:
         self.config = config

@@ -1,7 +1,7 @@
 """How much a trained run's condition still depends on its input, stage by stage.
 
-For the eval samples of a run it mean-pools each stage's output (encoder features, every
-bottleneck stage for ``sib``, the final condition tokens) and prints, per stage, the mean
+For the eval samples of a run it mean-pools each stage's output (encoder features, each
+layer in the bottleneck's ModuleLists, the final condition tokens) and prints, per stage, the mean
 cosine similarity (after centring) between items with *different* values of a label and
 between items with the same value, plus their gap, and the share of each stage's norm that
 varies between items at all. A gap near 0 at the condition means the bottleneck
@@ -15,7 +15,8 @@ A healthy condition keeps a clear gap; a collapsed one has almost nothing varyin
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
@@ -23,8 +24,8 @@ import torch.nn.functional as F
 
 from voxcore.evaluation import evaluation_samples
 from voxcore.inference import load_run
-from voxcore.interfaces import SpeechFeatures
 from voxcore.nn import masked_mean
+from voxcore.training.data import pad_features
 from voxcore.training.feature_cache import FeatureCache
 from voxcore.training.trainer import default_cache_root
 
@@ -58,17 +59,18 @@ def main() -> None:
     labels = [s.labels[args.label] for s in samples]
     with torch.no_grad():
         if model.speech_encoder is not None:
+            audio = [s.audio for s in samples]
+            if any(path is None for path in audio):
+                raise SystemExit("every evaluation sample of a speech run needs audio")
             cache = FeatureCache(default_cache_root(resolved), resolved.encoder)
-            features = cache.features([s.audio for s in samples if s.audio is not None],
-                                      model.speech_encoder)
+            cached = cache.features([p for p in audio if p is not None], model.speech_encoder)
+            features = pad_features(cached.features, cached.frame_rate)
         else:
             features = model.encode_text([s.transcript or "" for s in samples])
         stages: list[tuple[str, torch.Tensor]] = [
             ("encoder", masked_mean(features.features, features.mask))]
-        bottleneck = model.bottleneck
-        if hasattr(bottleneck, "blocks") and hasattr(bottleneck, "pools"):
-            stages += _sib_stages(bottleneck, features)
-        condition = model.condition(features)
+        with _recording_layers(model.bottleneck, stages):
+            condition = model.condition(features)
         stages.append(("condition", masked_mean(condition.tokens, condition.mask)))
     print(f"{args.run_dir} (step {loaded.checkpoint.step}), {len(samples)} samples, "
           f"label {args.label!r} ({len(set(labels))} values)")
@@ -80,21 +82,30 @@ def main() -> None:
         print(f"{name:<12} {differ:>10.3f} {same:>9.3f} {same - differ:>6.3f} {varying:>8.3f}")
 
 
-def _sib_stages(bottleneck: torch.nn.Module,
-                features: SpeechFeatures) -> list[tuple[str, torch.Tensor]]:
-    from voxcore.nn import zero_padding
+@contextmanager
+def _recording_layers(bottleneck: torch.nn.Module,
+                      stages: list[tuple[str, torch.Tensor]]) -> Iterator[None]:
+    """Append the mean-pooled output of each layer in the bottleneck's ModuleLists to ``stages``.
 
-    project: Callable[[torch.Tensor], torch.Tensor] = bottleneck.input_proj
-    mask = features.mask
-    x = bottleneck.positions(project(zero_padding(features.features, mask)))
-    out = []
-    for number, (block, pool) in enumerate(zip(bottleneck.blocks, bottleneck.pools,
-                                               strict=True)):
-        x = block(x, mask)
-        out.append((f"block {number}", masked_mean(x, mask)))
-        x, mask = pool(x, mask)
-        out.append((f"pool {number}", masked_mean(x, mask)))
-    return out
+    Forward hooks, so the bottleneck runs its own ``forward``. A layer's output is a tensor
+    ``[B, T, C]`` (its mask is its second input) or a ``(tensor, mask)`` pair (a pooling layer).
+    """
+    def record(name: str) -> Callable[..., None]:
+        def hook(_: torch.nn.Module, inputs: tuple[object, ...], output: object) -> None:
+            tokens, mask = output if isinstance(output, tuple) else (output, inputs[1])
+            assert isinstance(tokens, torch.Tensor) and isinstance(mask, torch.Tensor)
+            stages.append((name, masked_mean(tokens, mask)))
+        return hook
+
+    handles = [layer.register_forward_hook(record(f"{list_name} {number}"))
+               for list_name, layers in bottleneck.named_children()
+               if isinstance(layers, torch.nn.ModuleList)
+               for number, layer in enumerate(layers)]
+    try:
+        yield
+    finally:
+        for handle in handles:
+            handle.remove()
 
 
 if __name__ == "__main__":

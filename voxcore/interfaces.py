@@ -157,7 +157,10 @@ class SpeechEncoder(Protocol):
     """Turns waveforms into per-frame features (usually frozen during training).
 
     ``sample_rate`` is the rate the encoder works at (inputs at other rates are resampled);
-    ``output_dim`` is ``D`` of the features it returns.
+    ``output_dim`` is ``D`` of the features it returns. An encoder that loads weights named in
+    its config may also set a string attribute ``weights_fingerprint`` (for example a hash of
+    the weight files, see :func:`voxcore.hub.folder_fingerprint`): cached features are keyed
+    by it too, so new weights behind the same name are encoded afresh.
     """
 
     sample_rate: int

@@ -25,13 +25,20 @@ from voxcore.recipe import BoundComponent
 log = logging.getLogger(__name__)
 
 
-def encoder_key(encoder: BoundComponent) -> str:
-    """Hash of everything about an encoder that can change its features."""
+def encoder_key(encoder: BoundComponent, fingerprint: str = "") -> str:
+    """Hash of everything about an encoder that can change its features.
+
+    ``fingerprint`` is what the built encoder reports as ``weights_fingerprint`` (for an encoder
+    that loads weights named in its config, a hash of those files), so that new weights behind
+    the same name miss the cache.
+    """
     identity = {
         "component": encoder.entry.qualified_name,
         "version": encoder.entry.version,
         "config": encoder.config.model_dump(mode="json"),
     }
+    if fingerprint:
+        identity["weights"] = fingerprint
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:20]
 
 
@@ -63,18 +70,25 @@ class FeatureCache:
     """Features of one encoder under ``root/<encoder key>/``."""
 
     def __init__(self, root: Path, encoder: BoundComponent) -> None:
-        self.folder = root / encoder_key(encoder)
+        self.root = root
+        self.bound = encoder
         self.encoder_name = encoder.entry.qualified_name
 
-    def path_for(self, digest: str) -> Path:
-        """Where the features of the audio with this digest live."""
-        return self.folder / digest[:2] / f"{digest}.safetensors"
+    def folder_for(self, encoder: SpeechEncoder) -> Path:
+        """The folder of this built ``encoder``'s features (its weights fingerprint included)."""
+        fingerprint = str(getattr(encoder, "weights_fingerprint", "") or "")
+        return self.root / encoder_key(self.bound, fingerprint)
 
     def features(
         self, audio_paths: Sequence[Path], encoder: SpeechEncoder, batch_size: int = 16
     ) -> CachedFeatures:
         """Features of each file, computing and storing the ones not cached yet."""
         from safetensors import safe_open
+
+        folder = self.folder_for(encoder)
+
+        def path_for(digest: str) -> Path:
+            return folder / digest[:2] / f"{digest}.safetensors"
 
         digests = [file_digest(path) for path in audio_paths]
         results: dict[str, torch.Tensor] = {}
@@ -83,7 +97,7 @@ class FeatureCache:
         for digest, path in zip(digests, audio_paths, strict=True):
             if digest in results or digest in missing:
                 continue
-            cached = self.path_for(digest)
+            cached = path_for(digest)
             if cached.is_file():
                 with safe_open(str(cached), framework="pt") as handle:
                     results[digest] = handle.get_tensor("features")
@@ -99,7 +113,7 @@ class FeatureCache:
             frame_rate = encoded.frame_rate
             for row, (digest, _) in enumerate(chunk):
                 valid = encoded.features[row][encoded.mask[row]].float().cpu()
-                save_tensors(self.path_for(digest), {"features": valid},
+                save_tensors(path_for(digest), {"features": valid},
                              metadata={"frame_rate": str(encoded.frame_rate),
                                        "encoder": self.encoder_name})
                 results[digest] = valid

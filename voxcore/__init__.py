@@ -3,11 +3,15 @@
 Importing this package is cheap: it loads no plugin and imports no torch. Plugins are found
 through the entry-point group ``voxcore.plugins`` the first time a registry is used
 (:func:`voxcore.plugins.get_registry`).
+
+``voxcore.from_pretrained(folder)`` and ``voxcore.save_pretrained(loaded, folder)`` (see
+:mod:`voxcore.pretrained`) are imported on first use.
 """
 
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 from voxcore.hookspecs import hookimpl
 
@@ -16,4 +20,14 @@ try:
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0.0.0+unknown"
 
-__all__ = ["__version__", "hookimpl"]
+__all__ = ["__version__", "hookimpl", "from_pretrained", "save_pretrained"]
+
+_LAZY = {"from_pretrained": "voxcore.pretrained", "save_pretrained": "voxcore.pretrained"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'voxcore' has no attribute {name!r}")

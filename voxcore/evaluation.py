@@ -101,7 +101,7 @@ def evaluate(
     report = {
         "run": str(run_dir),
         "recipe": resolved.recipe.name,
-        "checkpoint_step": loaded.checkpoint.step,
+        "checkpoint_step": loaded.step,
         "ema": loaded.used_ema,
         "split": split,
         "samples": len(samples),

@@ -14,22 +14,34 @@ from voxcore.io import load_tensors
 from voxcore.model import VoxModel, build_model
 from voxcore.recipe import ResolvedRecipe
 from voxcore.recipe.schema import GenerateSection
-from voxcore.training.checkpoint import Checkpoint
 from voxcore.training.run_dir import RunDir
 
 
 @dataclass(frozen=True)
 class LoadedRun:
-    """A trained model with the recipe and checkpoint it came from."""
+    """A trained model with the recipe it was built from.
+
+    ``source`` is the checkpoint folder (or pretrained folder) its weights came from, ``step``
+    the training step they were saved at, ``used_ema`` whether they are the EMA weights.
+    """
 
     model: VoxModel
     resolved: ResolvedRecipe
-    checkpoint: Checkpoint
+    source: str
+    step: int
     used_ema: bool
 
 
 def load_run(run_dir: Path, *, use_ema: bool = True, device: str = "cpu") -> LoadedRun:
-    """Build a run's model and load its newest checkpoint (EMA weights when there are some)."""
+    """Build a run's model and load its newest checkpoint (EMA weights when there are some).
+
+    ``run_dir`` may also be a folder written by :func:`voxcore.pretrained.save_pretrained`
+    (``voxcore export``); it holds one set of weights, so ``use_ema`` does not apply there.
+    """
+    from voxcore.pretrained import from_pretrained, is_pretrained_folder
+
+    if is_pretrained_folder(run_dir):
+        return from_pretrained(run_dir, device=device)
     run = RunDir(run_dir)
     resolved = run.load_recipe()
     checkpoint = run.latest()
@@ -45,7 +57,7 @@ def load_run(run_dir: Path, *, use_ema: bool = True, device: str = "cpu") -> Loa
         state.update({k: v for k, v in ema.items() if k in state})
     model.load_trainable_state(state, f"checkpoint {checkpoint.path}")
     model.to(device).eval()
-    return LoadedRun(model, resolved, checkpoint, used_ema)
+    return LoadedRun(model, resolved, str(checkpoint.path), checkpoint.step, used_ema)
 
 
 def settings_with(

@@ -114,8 +114,16 @@ class VoxModel(torch.nn.Module):
                                                  generator=generator)
 
     def trainable_state(self) -> dict[str, torch.Tensor]:
-        """Every tensor of the trained parts, by name (what checkpoints hold)."""
-        return {k: v for k, v in self.state_dict().items() if k.split(".")[0] in TRAINABLE_PARTS}
+        """What checkpoints hold: the trained parts' parameters that require grad, and their
+        buffers, by name.
+
+        Frozen weights (a pretrained UNet trained ``frozen``, or under LoRA adapters, and any
+        VAE) are left out: the recipe loads them again, and a checkpoint stays the size of
+        what was trained.
+        """
+        frozen = {name for name, p in self.named_parameters() if not p.requires_grad}
+        return {k: v for k, v in self.state_dict().items()
+                if k.split(".")[0] in TRAINABLE_PARTS and k not in frozen}
 
     def load_trainable_state(self, state: dict[str, torch.Tensor], source: str) -> None:
         """Load what :meth:`trainable_state` saved; a mismatch is a :class:`UserError`."""

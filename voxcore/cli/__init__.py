@@ -17,6 +17,7 @@ from voxcore import __version__
 from voxcore.cli import (
     data_cmd,
     evaluate_cmd,
+    export_cmd,
     generate_cmd,
     plugins_cmd,
     quickstart_cmd,
@@ -42,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     train_cmd.add_parser(commands)
     generate_cmd.add_parser(commands)
     evaluate_cmd.add_parser(commands)
+    export_cmd.add_parser(commands)
     quickstart_cmd.add_parser(commands)
     return parser
 

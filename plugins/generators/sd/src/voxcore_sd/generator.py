@@ -1,0 +1,404 @@
+"""The ``sd15`` and ``sdxl`` generators: a Stable Diffusion UNet conditioned on speech.
+
+Training is latent diffusion as in diffusers' ``train_text_to_image`` scripts: images are
+encoded by the frozen VAE, noised with the checkpoint's own noise schedule, and the UNet
+predicts the checkpoint's target (``epsilon`` or ``v_prediction``) from the condition's tokens
+(cross-attention, with their mask) and, for SDXL, the pooled vector and ``time_ids``.
+Sampling goes through the stock ``StableDiffusionPipeline`` / ``StableDiffusionXLPipeline``
+fed with ``prompt_embeds`` and the learned null condition as ``negative_prompt_embeds``.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+with warnings.catch_warnings():
+    # diffusers 0.36 decorates an unrelated model with a CUDA autocast at import time, which
+    # warns on every machine without CUDA.
+    warnings.filterwarnings("ignore", message="User provided device_type of 'cuda'")
+    from diffusers import (
+        AutoencoderKL,
+        DDIMScheduler,
+        DDPMScheduler,
+        DPMSolverMultistepScheduler,
+        EulerDiscreteScheduler,
+        StableDiffusionPipeline,
+        StableDiffusionXLPipeline,
+        UNet2DConditionModel,
+    )
+    from diffusers.schedulers.scheduling_utils import SchedulerMixin
+
+from voxcore.interfaces import Condition
+from voxcore_sd import Sd15Config, SdxlConfig, StableDiffusionConfig
+from voxcore_sd.loading import load_checkpoint
+
+__all__ = ["StableDiffusionGenerator", "load_sd15", "load_sdxl", "SCHEDULERS"]
+
+_DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+_NULL_INIT_STD = 0.02
+
+#: Sampling schedulers by the name ``generate`` accepts, built from the checkpoint's schedule.
+SCHEDULERS: dict[str, type[SchedulerMixin]] = {
+    "ddim": DDIMScheduler,
+    "dpm-solver++": DPMSolverMultistepScheduler,
+    "euler": EulerDiscreteScheduler,
+    "ddpm": DDPMScheduler,
+}
+
+
+class StableDiffusionGenerator(nn.Module):
+    """A Stable Diffusion UNet + VAE as a :class:`voxcore.interfaces.ImageGenerator`.
+
+    ``xl`` selects SDXL's added conditioning: ``Condition.pooled`` (``pooled_dim`` wide) and
+    ``time_ids`` of ``(R, R, 0, 0, R, R)`` for square ``R``-pixel images, as SDXL was trained.
+    Only the learned null condition, and the UNet's LoRA adapters or weights when
+    ``train_mode`` says so, require grad.
+    """
+
+    def __init__(self, config: StableDiffusionConfig, unet: UNet2DConditionModel,
+                 vae: AutoencoderKL, noise_scheduler: DDPMScheduler, *, xl: bool) -> None:
+        super().__init__()
+        self.config = config
+        self.xl = xl
+        self.unet = unet
+        self.vae = vae
+        self.noise_scheduler = noise_scheduler
+        self.resolution: int = config.resolution
+        self.cross_attention_dim: int = int(unet.config.cross_attention_dim)
+        self.pooled_dim: int | None = _pooled_dim(unet) if xl else None
+        if not xl and unet.config.addition_embed_type is not None:
+            raise ValueError(f"sd15 expects a UNet without added conditioning, but this one has "
+                             f"addition_embed_type={unet.config.addition_embed_type!r}; use sdxl")
+        self.latent_factor = 2 ** (len(vae.config.block_out_channels) - 1)
+        if config.resolution % self.latent_factor:
+            raise ValueError(f"generator.config.resolution={config.resolution} must be a multiple "
+                             f"of the VAE's downsampling factor {self.latent_factor}")
+        frozen_dtype = _DTYPES[config.frozen_dtype]
+        vae.requires_grad_(False).eval().to(frozen_dtype)
+        self._set_train_mode(frozen_dtype)
+        self.null_tokens = nn.Parameter(
+            torch.randn(config.null_length, self.cross_attention_dim) * _NULL_INIT_STD)
+        self.null_pooled: nn.Parameter | None = None
+        if self.pooled_dim is not None:
+            self.null_pooled = nn.Parameter(torch.randn(self.pooled_dim) * _NULL_INIT_STD)
+
+    def _set_train_mode(self, frozen_dtype: torch.dtype) -> None:
+        mode = self.config.train_mode
+        if mode == "full":
+            self.unet.requires_grad_(True).to(torch.float32)
+            return
+        self.unet.requires_grad_(False).to(frozen_dtype)
+        if mode == "lora":
+            from peft import LoraConfig
+
+            lora = self.config.lora
+            self.unet.add_adapter(LoraConfig(
+                r=lora.rank, lora_alpha=lora.alpha if lora.alpha is not None else lora.rank,
+                init_lora_weights="gaussian", target_modules=list(lora.targets)))
+            for parameter in self.unet.parameters():
+                if parameter.requires_grad:  # the adapters: trained in float32
+                    parameter.data = parameter.data.float()
+
+    def train(self, mode: bool = True) -> StableDiffusionGenerator:
+        """Like ``nn.Module.train``, but the VAE always stays in eval mode (it never trains)."""
+        super().train(mode)
+        self.vae.eval()
+        return self
+
+    def enable_gradient_checkpointing(self) -> None:
+        """Trade compute for memory in the UNet (``train.gradient_checkpointing``)."""
+        self.unet.enable_gradient_checkpointing()
+
+    # -- conditions --------------------------------------------------------------------------
+
+    def null_condition(self, batch_size: int) -> Condition:
+        """The learned "no condition" for ``batch_size`` items (all tokens valid)."""
+        tokens = self.null_tokens.unsqueeze(0).expand(batch_size, -1, -1)
+        mask = torch.ones(tokens.shape[:2], dtype=torch.bool, device=tokens.device)
+        pooled = None
+        if self.null_pooled is not None:
+            pooled = self.null_pooled.unsqueeze(0).expand(batch_size, -1)
+        return Condition(tokens=tokens, mask=mask, pooled=pooled)
+
+    def time_ids(self, batch_size: int, device: torch.device) -> torch.Tensor:
+        """SDXL's ``(original size, crop top-left, target size)`` for uncropped square images."""
+        size = float(self.resolution)
+        row = torch.tensor([size, size, 0.0, 0.0, size, size], device=device)
+        return row.unsqueeze(0).expand(batch_size, -1)
+
+    # -- training ----------------------------------------------------------------------------
+
+    @torch.no_grad()
+    def encode_images(self, images: torch.Tensor,
+                      generator: torch.Generator | None = None) -> torch.Tensor:
+        """Scaled VAE latents of images ``[B, 3, R, R]`` in ``[0, 1]``, drawn with ``generator``."""
+        pixels = (images * 2 - 1).to(self.vae.dtype)
+        distribution = self.vae.encode(pixels).latent_dist
+        noise = _randn(distribution.mean.shape, generator, pixels.device, distribution.mean.dtype)
+        latents = distribution.mean + distribution.std * noise
+        return latents.float() * self.vae.config.scaling_factor
+
+    def training_loss(
+        self,
+        images: torch.Tensor,
+        condition: Condition,
+        *,
+        drop: torch.Tensor | None = None,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
+        """Mean latent-diffusion loss of ``images`` (float ``[B, 3, R, R]`` in ``[0, 1]``)."""
+        batch = images.shape[0]
+        expected = (batch, 3, self.resolution, self.resolution)
+        if tuple(images.shape) != expected:
+            raise ValueError(f"{self._name} expects images of shape {expected} "
+                             f"([B, 3, resolution, resolution]), got {tuple(images.shape)}")
+        self._check(condition, batch)
+        if drop is not None:
+            if tuple(drop.shape) != (batch,) or drop.dtype != torch.bool:
+                raise ValueError(f"drop must be a bool tensor of shape ({batch},), got "
+                                 f"{drop.dtype} {tuple(drop.shape)}")
+            condition = self._replace_dropped(condition, drop)
+        latents = self.encode_images(images, generator)
+        noise = _randn(latents.shape, generator, latents.device, latents.dtype)
+        where = generator.device if generator is not None else latents.device
+        steps = int(self.noise_scheduler.config.num_train_timesteps)
+        timesteps = torch.randint(0, steps, (batch,), generator=generator,
+                                  device=where).to(latents.device)
+        noisy = self.noise_scheduler.add_noise(latents, noise, timesteps)
+        prediction = self._denoise(noisy, timesteps, condition)
+        prediction_type = self.noise_scheduler.config.prediction_type
+        if prediction_type == "epsilon":
+            target = noise
+        elif prediction_type == "v_prediction":
+            target = self.noise_scheduler.get_velocity(latents, noise, timesteps)
+        else:
+            raise ValueError(f"unsupported prediction_type {prediction_type!r} in the "
+                             "checkpoint's scheduler config (epsilon or v_prediction)")
+        per_item = F.mse_loss(prediction.float(), target.float(), reduction="none")
+        per_item = per_item.mean(dim=(1, 2, 3))
+        if self.config.snr_gamma is not None:
+            per_item = per_item * self._min_snr_weights(timesteps, prediction_type)
+        return per_item.mean()
+
+    def _denoise(self, noisy: torch.Tensor, timesteps: torch.Tensor,
+                 condition: Condition) -> torch.Tensor:
+        dtype = self.unet.conv_in.weight.dtype
+        mask = condition.mask
+        # Masked attention already ignores padding; zeroing it too keeps non-finite padding
+        # values out of the attention matmul.
+        tokens = condition.tokens.to(dtype).masked_fill(~mask.unsqueeze(-1), 0.0)
+        added: dict[str, torch.Tensor] | None = None
+        if self.xl:
+            assert condition.pooled is not None
+            added = {"text_embeds": condition.pooled.to(dtype),
+                     "time_ids": self.time_ids(noisy.shape[0], noisy.device).to(dtype)}
+        output: torch.Tensor = self.unet(
+            noisy.to(dtype), timesteps, encoder_hidden_states=tokens, encoder_attention_mask=mask,
+            added_cond_kwargs=added, return_dict=False)[0]
+        return output
+
+    def _min_snr_weights(self, timesteps: torch.Tensor, prediction_type: str) -> torch.Tensor:
+        """Min-SNR-gamma loss weights (Hang et al. 2023), as in diffusers' training scripts."""
+        alphas = self.noise_scheduler.alphas_cumprod.to(timesteps.device)[timesteps]
+        snr = alphas / (1 - alphas)
+        gamma = torch.full_like(snr, float(self.config.snr_gamma or 0.0))
+        weights = torch.minimum(snr, gamma)
+        return weights / (snr + 1) if prediction_type == "v_prediction" else weights / snr
+
+    # -- sampling ----------------------------------------------------------------------------
+
+    @torch.no_grad()
+    def generate(
+        self,
+        condition: Condition,
+        *,
+        num_inference_steps: int,
+        guidance_scale: float,
+        scheduler: str,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
+        """Sample one image per item through the stock diffusers pipeline, ``[B, 3, R, R]``.
+
+        Each item goes through the pipeline alone with its valid tokens only: the stock
+        pipelines take no attention mask, and without padding none is needed. The negative
+        prompt is the learned null condition, repeated to the same length (attention over
+        repeated copies of a token set equals attention over the set, so this is exact).
+        Classifier-free guidance applies when ``guidance_scale > 1``, as in diffusers. The
+        starting latents of the whole batch are drawn first with ``generator``.
+        """
+        if num_inference_steps < 1:
+            raise ValueError(f"num_inference_steps must be at least 1, got {num_inference_steps}")
+        batch = condition.tokens.shape[0]
+        self._check(condition, batch)
+        pipeline = self.pipeline(scheduler)
+        device = self.null_tokens.device
+        side = self.resolution // self.latent_factor
+        channels = int(self.unet.config.in_channels)
+        noise = _randn((batch, channels, side, side), generator, device, torch.float32)
+        images = []
+        for index in range(batch):
+            inputs = self.pipeline_inputs(condition, index)
+            latents = pipeline(
+                **inputs, num_inference_steps=num_inference_steps,
+                guidance_scale=guidance_scale, height=self.resolution, width=self.resolution,
+                latents=noise[index:index + 1].to(self.unet.dtype), generator=generator,
+                output_type="latent", return_dict=False)[0]
+            images.append(self.decode_latents(latents))
+        return torch.cat(images)
+
+    def pipeline_inputs(self, condition: Condition, index: int) -> dict[str, torch.Tensor]:
+        """The ``prompt_embeds`` (and negative, pooled) keyword arguments for item ``index``."""
+        tokens = condition.tokens[index][condition.mask[index]]
+        null = self.null_tokens
+        # Both must have one length; repeating each whole set keeps attention unchanged.
+        length = math.lcm(tokens.shape[0], null.shape[0])
+        positive = tokens.repeat(length // tokens.shape[0], 1).unsqueeze(0)
+        negative = null.repeat(length // null.shape[0], 1).unsqueeze(0).to(positive.dtype)
+        inputs = {"prompt_embeds": positive, "negative_prompt_embeds": negative}
+        if self.xl:
+            assert condition.pooled is not None and self.null_pooled is not None
+            inputs["pooled_prompt_embeds"] = condition.pooled[index:index + 1]
+            inputs["negative_pooled_prompt_embeds"] = self.null_pooled.unsqueeze(0).to(
+                condition.pooled.dtype)
+        return inputs
+
+    def pipeline(self, scheduler: str = "dpm-solver++") -> Any:
+        """A stock diffusers pipeline around this generator's UNet and VAE (no text encoder)."""
+        try:
+            scheduler_class = SCHEDULERS[scheduler]
+        except KeyError:
+            raise ValueError(f"unknown scheduler {scheduler!r}; {self._name} supports "
+                             f"{', '.join(repr(n) for n in SCHEDULERS)}") from None
+        sampler = scheduler_class.from_config(self.noise_scheduler.config)
+        if self.xl:
+            pipe = StableDiffusionXLPipeline(
+                vae=self.vae, text_encoder=None, text_encoder_2=None, tokenizer=None,
+                tokenizer_2=None, unet=self.unet, scheduler=sampler,
+                force_zeros_for_empty_prompt=False)
+        else:
+            pipe = StableDiffusionPipeline(
+                vae=self.vae, text_encoder=None, tokenizer=None, unet=self.unet,
+                scheduler=sampler, safety_checker=None, feature_extractor=None,
+                requires_safety_checker=False)
+        pipe.set_progress_bar_config(disable=True)
+        return pipe
+
+    def decode_latents(self, latents: torch.Tensor) -> torch.Tensor:
+        """Images ``[B, 3, R, R]`` in ``[0, 1]`` from (scaled) latents."""
+        scaled = latents.to(self.vae.dtype) / self.vae.config.scaling_factor
+        pixels = self.vae.decode(scaled, return_dict=False)[0]
+        return ((pixels.float() + 1) / 2).clamp(0, 1)
+
+    # -- interop -----------------------------------------------------------------------------
+
+    def save_interop(self, folder: Path, state: dict[str, torch.Tensor]
+                     ) -> dict[str, torch.Tensor]:
+        """Write trained UNet weights in diffusers' formats; return what is left to save.
+
+        LoRA runs write ``pytorch_lora_weights.safetensors`` (what ``save_lora_weights`` of
+        the stock pipeline writes, with the adapter config as metadata) and keep their own copy
+        of the adapters too; fully trained runs write the whole UNet as a diffusers ``unet/``
+        folder, which replaces the UNet tensors in voxcore's own file.
+        """
+        mode = self.config.train_mode
+        if mode == "lora":
+            from diffusers.utils import convert_state_dict_to_diffusers
+            from peft.utils import get_peft_model_state_dict
+
+            layers = convert_state_dict_to_diffusers(get_peft_model_state_dict(self.unet))
+            pipeline_class = StableDiffusionXLPipeline if self.xl else StableDiffusionPipeline
+            pipeline_class.save_lora_weights(
+                folder, unet_lora_layers=layers, safe_serialization=True,
+                unet_lora_adapter_metadata=self.unet.peft_config["default"].to_dict())
+            return state
+        if mode == "full":
+            self.unet.save_pretrained(folder / "unet", safe_serialization=True)
+            return {key: value for key, value in state.items() if not key.startswith("unet.")}
+        return state
+
+    def load_interop(self, folder: Path) -> dict[str, torch.Tensor]:
+        """The UNet tensors :meth:`save_interop` wrote for a fully trained run (else nothing)."""
+        if self.config.train_mode != "full":
+            return {}
+        unet = UNet2DConditionModel.from_pretrained(folder / "unet", use_safetensors=True)
+        return {f"unet.{key}": value for key, value in unet.state_dict().items()}
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    @property
+    def _name(self) -> str:
+        return "sdxl" if self.xl else "sd15"
+
+    def _replace_dropped(self, condition: Condition, drop: torch.Tensor) -> Condition:
+        """``condition`` with the items where ``drop`` is true replaced by the null condition."""
+        null = self.null_condition(drop.shape[0])
+        length = max(condition.tokens.shape[1], null.tokens.shape[1])
+        tokens, mask = _pad(condition.tokens, condition.mask, length)
+        null_tokens, null_mask = _pad(null.tokens.to(tokens.dtype), null.mask, length)
+        pooled = condition.pooled
+        if pooled is not None and null.pooled is not None:
+            pooled = torch.where(drop.unsqueeze(1), null.pooled.to(pooled.dtype), pooled)
+        return Condition(tokens=torch.where(drop.view(-1, 1, 1), null_tokens, tokens),
+                         mask=torch.where(drop.unsqueeze(1), null_mask, mask), pooled=pooled)
+
+    def _check(self, condition: Condition, batch: int) -> None:
+        tokens = condition.tokens
+        if tokens.shape[0] != batch or tokens.shape[2] != self.cross_attention_dim:
+            raise ValueError(f"{self._name} expects condition tokens [B={batch}, M, "
+                             f"{self.cross_attention_dim}], got {tuple(tokens.shape)}")
+        if not bool(condition.mask.any(dim=1).all()):
+            raise ValueError("every condition item needs at least one valid (unmasked) token")
+        if self.pooled_dim is None:
+            if condition.pooled is not None:
+                raise ValueError("sd15 takes no pooled vector, but the condition has one")
+        elif condition.pooled is None or condition.pooled.shape[1] != self.pooled_dim:
+            got = None if condition.pooled is None else tuple(condition.pooled.shape)
+            raise ValueError(f"sdxl needs Condition.pooled of shape [B, {self.pooled_dim}] "
+                             f"(the bottleneck's pooled head), got {got}")
+
+    def extra_repr(self) -> str:
+        return (f"model={self.config.model!r}, resolution={self.resolution}, "
+                f"train_mode={self.config.train_mode}, cross_attention_dim="
+                f"{self.cross_attention_dim}, pooled_dim={self.pooled_dim}")
+
+
+def _pooled_dim(unet: UNet2DConditionModel) -> int:
+    """Width of SDXL's pooled text embedding: what ``text_time`` conditioning leaves for it."""
+    config = unet.config
+    if config.addition_embed_type != "text_time":
+        raise ValueError(f"sdxl expects a UNet with addition_embed_type='text_time', got "
+                         f"{config.addition_embed_type!r}; use sd15 for this checkpoint")
+    return int(config.projection_class_embeddings_input_dim) - 6 * int(
+        config.addition_time_embed_dim)
+
+
+def _pad(tokens: torch.Tensor, mask: torch.Tensor,
+         length: int) -> tuple[torch.Tensor, torch.Tensor]:
+    extra = length - tokens.shape[1]
+    if extra == 0:
+        return tokens, mask
+    return F.pad(tokens, (0, 0, 0, extra)), F.pad(mask, (0, extra), value=False)
+
+
+def _randn(shape: tuple[int, ...] | torch.Size, generator: torch.Generator | None,
+           device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    """Normal noise drawn on ``generator``'s device, then moved to ``device``."""
+    where = device if generator is None else generator.device
+    return torch.randn(tuple(shape), generator=generator, device=where, dtype=dtype).to(device)
+
+
+def load_sd15(config: Sd15Config) -> StableDiffusionGenerator:
+    """Build the ``sd15`` generator of a recipe from the checkpoint ``config.model`` names."""
+    return StableDiffusionGenerator(config, *load_checkpoint(config, xl=False), xl=False)
+
+
+def load_sdxl(config: SdxlConfig) -> StableDiffusionGenerator:
+    """Build the ``sdxl`` generator of a recipe from the checkpoint ``config.model`` names."""
+    return StableDiffusionGenerator(config, *load_checkpoint(config, xl=True), xl=True)

@@ -1,0 +1,57 @@
+"""Loading the UNet, VAE and noise schedule of a diffusers Stable Diffusion checkpoint.
+
+Only the three parts voxcore uses are read (and, from the hub, downloaded): ``unet/``,
+``vae/`` and ``scheduler/``; the text encoders are replaced by the speech condition. Weights
+are read from safetensors only.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any
+
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message="User provided device_type of 'cuda'")
+    from diffusers import AutoencoderKL, DDPMScheduler, UNet2DConditionModel
+
+from voxcore.errors import UserError
+from voxcore.hub import resolve_pretrained
+from voxcore_sd import StableDiffusionConfig
+
+__all__ = ["load_checkpoint", "CHECKPOINT_FILES"]
+
+#: What is read from a checkpoint (and fetched from the hub when it is not cached).
+CHECKPOINT_FILES = ("model_index.json", "scheduler/*.json", "unet/*.json", "vae/*.json",
+                    "unet/*.safetensors", "vae/*.safetensors")
+
+
+def load_checkpoint(config: StableDiffusionConfig, *, xl: bool
+                    ) -> tuple[UNet2DConditionModel, AutoencoderKL, DDPMScheduler]:
+    """The UNet, the VAE and a DDPM scheduler with the checkpoint's noise schedule."""
+    what = "SDXL checkpoint" if xl else "Stable Diffusion checkpoint"
+    folder = resolve_pretrained(config.model, what=what, allow_patterns=CHECKPOINT_FILES,
+                                revision=config.revision, cache_dir=config.cache_dir,
+                                recipe_key="generator.config.model")
+    for part in ("unet", "vae", "scheduler"):
+        if not (folder / part).is_dir():
+            raise UserError(f"{what} {folder} has no {part}/ folder; set generator.config.model "
+                            "to a diffusers checkpoint folder (unet/, vae/, scheduler/), as "
+                            "save_pretrained() of a diffusers pipeline writes it")
+    unet = _load(UNet2DConditionModel, folder, "unet", config.variant)
+    vae = _load(AutoencoderKL, folder, "vae", config.variant)
+    scheduler = DDPMScheduler.from_pretrained(folder, subfolder="scheduler")
+    return unet, vae, scheduler
+
+
+def _load(model_class: Any, folder: Path, part: str, variant: str | None) -> Any:
+    try:
+        return model_class.from_pretrained(folder, subfolder=part, use_safetensors=True,
+                                           variant=variant)
+    except OSError as exc:
+        pickled = sorted(p.name for p in (folder / part).glob("*.bin"))
+        hint = (f" It has {', '.join(pickled)}: voxcore loads only safetensors; convert with "
+                "diffusers (from_pretrained(...).save_pretrained(..., safe_serialization=True))"
+                if pickled else "")
+        raise UserError(f"could not load {part}/ of {folder} ({exc}).{hint}") from exc
+

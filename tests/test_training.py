@@ -119,6 +119,24 @@ def test_generate_rejects_bad_audio(
 
 
 @pytest.mark.slow
+def test_edit_an_image_with_speech(
+    toy: dict[str, Path], trained: tuple[Path, subprocess.CompletedProcess[str]]
+) -> None:
+    run, data = trained[0], toy["manifest"].parent
+    out = toy["tmp"] / "edited"
+    made = voxcore(toy, "edit", str(run), "--image", str(data / "i0.png"), "--audio",
+                   str(data / "a1.wav"), str(data / "a2.wav"), "--strength", "0.5", "--out",
+                   str(out), "--steps", "4")
+    assert made.stdout.split() == [str(out / "i0-a1.png"), str(out / "i0-a2.png")]
+    bad = voxcore(toy, "edit", str(run), "--image", str(data / "i0.png"), "--audio",
+                  str(data / "a1.wav"), "--strength", "1.5", "--out", str(out), check=False)
+    assert bad.returncode == 2 and "--strength must be in (0, 1], got 1.5" in bad.stderr
+    missing = voxcore(toy, "edit", str(run), "--image", str(data / "nope.png"), "--audio",
+                      str(data / "a1.wav"), "--out", str(out), check=False)
+    assert missing.returncode == 2 and "nope.png does not exist" in missing.stderr
+
+
+@pytest.mark.slow
 def test_sigkill_then_resume_continues_the_same_loss_curve(toy: dict[str, Path]) -> None:
     recipe = toy_recipe(toy["tmp"] / "kill", toy["manifest"], toy["cache"], max_steps=12,
                         checkpoint_every=4, validate_every=0)

@@ -112,3 +112,46 @@ def generate_images(
             generator=torch.Generator().manual_seed(seed + number),
         ).cpu())
     return torch.cat(images)
+
+
+@torch.no_grad()
+def edit_images(
+    model: VoxModel,
+    settings: GenerateSection,
+    seed: int,
+    images: torch.Tensor,
+    strength: float,
+    *,
+    waveforms: Sequence[Waveform] | None = None,
+    texts: Sequence[str] | None = None,
+) -> torch.Tensor:
+    """Each of ``images`` (``[B, 3, R, R]`` in ``[0, 1]``) redrawn under its own utterance.
+
+    Speech-driven image editing (the paper's Fig. B8): the generator noises each image to
+    ``strength`` and denoises it under the condition of ``waveforms[i]`` (or ``texts[i]`` for
+    a text-baseline run). Needs a generator with an ``edit`` method (``sd15``, ``sdxl``,
+    ``tiny-unet``); others raise :class:`UserError`.
+    """
+    edit = getattr(model.generator, "edit", None)
+    if not callable(edit):
+        raise UserError(f"generator {type(model.generator).__name__} cannot edit images (it has "
+                        "no edit method); use a run whose generator supports editing")
+    if (waveforms is None) == (texts is None):
+        raise ValueError("give exactly one of waveforms or texts")
+    count = len(waveforms if waveforms is not None else texts or [])
+    if images.shape[0] != count:
+        raise ValueError(f"{images.shape[0]} images but {count} utterances; give one each")
+    device = next(model.parameters()).device
+    edited = []
+    for number, start in enumerate(range(0, count, settings.batch_size)):
+        chunk = slice(start, start + settings.batch_size)
+        features = (model.encode_speech(waveforms[chunk]) if waveforms is not None
+                    else model.encode_text((texts or [])[chunk]))
+        features = SpeechFeatures(features.features.to(device), features.mask.to(device),
+                                  features.frame_rate)
+        edited.append(edit(
+            images[chunk].to(device), model.condition(features), strength=strength,
+            num_inference_steps=settings.steps, guidance_scale=settings.guidance_scale,
+            scheduler=settings.scheduler,
+            generator=torch.Generator().manual_seed(seed + number)).cpu())
+    return torch.cat(edited)

@@ -16,6 +16,7 @@ from typing import TextIO
 from voxcore import __version__
 from voxcore.cli import (
     data_cmd,
+    edit_cmd,
     evaluate_cmd,
     export_cmd,
     generate_cmd,
@@ -42,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     data_cmd.add_parser(commands)
     train_cmd.add_parser(commands)
     generate_cmd.add_parser(commands)
+    edit_cmd.add_parser(commands)
     evaluate_cmd.add_parser(commands)
     export_cmd.add_parser(commands)
     quickstart_cmd.add_parser(commands)

@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     if args.audio:
         waveforms = [load_audio(path) for path in args.audio]  # every file checked before work
         images = generate_images(loaded.model, settings, args.seed, waveforms=waveforms)
-        names = _unique_names([path.stem for path in args.audio])
+        names = unique_names([path.stem for path in args.audio])
     else:
         images = generate_images(loaded.model, settings, args.seed, texts=args.text)
         names = [f"text-{index:03d}" for index in range(len(args.text))]
@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _unique_names(stems: list[str]) -> list[str]:
+def unique_names(stems: list[str]) -> list[str]:
     seen: dict[str, int] = {}
     names = []
     for stem in stems:

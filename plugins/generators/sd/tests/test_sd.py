@@ -318,6 +318,11 @@ generate: {{steps: 2, guidance_scale: 2.0, scheduler: dpm-solver++}}
     made = run_cli(workspace, "generate", str(run), "--audio",
                    str(workspace["manifest"].parent / "a1.wav"), "--out", str(out))
     assert made.stdout.split() == [str(out / "a1.png")]
+    edited = run_cli(workspace, "edit", str(run), "--image",
+                     str(workspace["manifest"].parent / "i0.png"), "--audio",
+                     str(workspace["manifest"].parent / "a1.wav"), "--strength", "0.6",
+                     "--out", str(out))
+    assert edited.stdout.split() == [str(out / "i0-a1.png")]
     versions = json.loads((run / "versions.json").read_text())
     assert versions["components"]["generator"]["distribution"] == "voxcore-sd"
 
@@ -348,15 +353,21 @@ generate: {{steps: 3, guidance_scale: 3.0, scheduler: dpm-solver++}}
 @pytest.mark.slow
 @pytest.mark.parametrize("mode", ["lora", "full"])
 def test_export_round_trip_and_stock_pipeline_reads_the_lora(
-    workspace: dict[str, Path], mode: str, monkeypatch: pytest.MonkeyPatch
+    workspace: dict[str, Path], mode: str, monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
 ) -> None:
     from diffusers import DPMSolverMultistepScheduler, StableDiffusionPipeline
 
     import voxcore
+    import voxcore.plugins
     from voxcore.audio import load_audio
     from voxcore.inference import generate_images, load_run
 
-    monkeypatch.syspath_prepend(str(workspace["site"]))  # the toy dataset plugin, in-process
+    # The toy dataset plugin, in this process: plugins are loaded once and cached, so reload
+    # them now and again after the test.
+    monkeypatch.syspath_prepend(str(workspace["site"]))
+    voxcore.plugins.reset()
+    request.addfinalizer(voxcore.plugins.reset)
     run = train_tiny(workspace, mode)
     folder = workspace["tmp"] / f"exported-{mode}"
     exported = run_cli(workspace, "export", str(run), "--out", str(folder))
@@ -407,3 +418,34 @@ def test_export_round_trip_and_stock_pipeline_reads_the_lora(
     assert float((without_lora - want).abs().max()) > 1e-4, "the LoRA changed nothing"
     pipe.load_lora_weights(folder)
     torch.testing.assert_close(stock(), want, atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("xl", [False, True])
+def test_edit_starts_from_the_image(xl: bool) -> None:
+    """With a UNet that predicts zero noise, an edit returns (about) the VAE's reconstruction
+    of the image it started from, and not that of another image."""
+    generator = tiny_generator(xl=xl)
+    generator.eval()
+    torch.nn.init.zeros_(generator.unet.conv_out.weight)
+    torch.nn.init.zeros_(generator.unet.conv_out.bias)
+    # A random VAE's posterior is as wide as its mean: make it a point (log-variance -30).
+    with torch.no_grad():
+        generator.vae.quant_conv.weight[4:] = 0.0
+        generator.vae.quant_conv.bias[4:] = -30.0
+    generator.vae.register_to_config(scaling_factor=1.0)  # random latents are small
+    images = torch.stack([torch.linspace(0, 1, 16).expand(3, 16, 16),
+                          torch.linspace(1, 0, 16).expand(3, 16, 16).transpose(1, 2)])
+    pooled = torch.randn(2, 12) if xl else None
+    condition = Condition(torch.randn(2, 3, generator.cross_attention_dim),
+                          torch.ones(2, 3, dtype=torch.bool), pooled)
+    with torch.no_grad():
+        latents = generator.vae.encode(images * 2 - 1).latent_dist.mean
+        reconstructed = generator.decode_latents(latents * generator.vae.config.scaling_factor)
+    edited = generator.edit(images, condition, strength=0.05, num_inference_steps=20,
+                            guidance_scale=1.0, scheduler="ddim",
+                            generator=torch.Generator().manual_seed(0))
+    distance = torch.cdist(edited.flatten(1), reconstructed.flatten(1))
+    assert distance[0, 0] < 0.5 * distance[0, 1] and distance[1, 1] < 0.5 * distance[1, 0]
+    with pytest.raises(ValueError, match=r"strength must be in \(0, 1\], got 1.5"):
+        generator.edit(images, condition, strength=1.5, num_inference_steps=2,
+                       guidance_scale=1.0, scheduler="ddim")

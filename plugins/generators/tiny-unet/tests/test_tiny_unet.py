@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 import torch
@@ -183,3 +184,42 @@ def test_samples_take_their_conditions_colour(two_colours: Trained, scheduler: s
     assert distance[0, 0] < distance[0, 1] and distance[1, 1] < distance[1, 0], (
         f"mean colours of the samples {mean.tolist()} are not closest to their own targets "
         f"{COLOURS.tolist()}")
+
+
+@pytest.mark.parametrize("scheduler", ["ddim", "dpm-solver++"])
+def test_edit_keeps_the_image_at_low_strength_and_follows_the_condition_at_high(
+    two_colours: Trained, scheduler: str
+) -> None:
+    """SDEdit: start from the *other* condition's colour and redraw under this one."""
+    start = COLOURS.flip(0)[:, :, None, None].expand(2, 3, 16, 16)
+
+    def edited(strength: float) -> torch.Tensor:
+        images = two_colours.generator.edit(
+            start, two_colours.condition, strength=strength, num_inference_steps=20,
+            guidance_scale=1.0, scheduler=scheduler, generator=torch.Generator().manual_seed(1))
+        assert images.shape == (2, 3, 16, 16)
+        return torch.cdist(images.mean(dim=(2, 3)), COLOURS)  # [sample, colour]
+
+    kept, redrawn = edited(0.05), edited(1.0)
+    assert kept[0, 1] < kept[0, 0] and kept[1, 0] < kept[1, 1], (
+        "at strength 0.05 the edit moved away from the image it started from")
+    assert redrawn[0, 0] < redrawn[0, 1] and redrawn[1, 1] < redrawn[1, 0], (
+        "at strength 1.0 the edit did not take its condition's colour")
+
+
+def test_edit_is_seeded_and_checks_its_inputs(two_colours: Trained) -> None:
+    generator, condition = two_colours.generator, two_colours.condition
+    start = torch.rand(2, 3, 16, 16)
+
+    def run(seed: int, **overrides: Any) -> torch.Tensor:
+        options: dict[str, Any] = {"strength": 0.5, "num_inference_steps": 4,
+                                   "guidance_scale": 2.0, "scheduler": "ddim", **overrides}
+        return generator.edit(start, condition, generator=torch.Generator().manual_seed(seed),
+                              **options)
+
+    assert torch.equal(run(0), run(0)) and not torch.equal(run(0), run(1))
+    with pytest.raises(ValueError, match=r"strength must be in \(0, 1\], got 0"):
+        run(0, strength=0.0)
+    with pytest.raises(ValueError, match=r"edits images of shape \(2, 3, 16, 16\)"):
+        generator.edit(torch.rand(2, 3, 8, 8), condition, strength=0.5, num_inference_steps=2,
+                       guidance_scale=1.0, scheduler="ddim")

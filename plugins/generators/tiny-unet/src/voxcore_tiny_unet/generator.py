@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -179,16 +180,61 @@ class TinyUnetGenerator(nn.Module):
             raise ValueError(f"num_inference_steps must be at least 1, got {num_inference_steps}")
         batch = condition.tokens.shape[0]
         self._check(condition, batch)
-        guided = guidance_scale != 1.0
-        if guided:
-            condition = self._stack(condition, self.null_condition(batch))
-
         device, dtype = self.null_tokens.device, self.null_tokens.dtype
         sampler.set_timesteps(num_inference_steps, device=device)
         shape = (batch, 3, self.resolution, self.resolution)
         sample = _randn(shape, generator, device, dtype)
         sample = sample * sampler.init_noise_sigma
-        for t in sampler.timesteps:
+        return self._sample(sample, sampler, sampler.timesteps, condition, guidance_scale,
+                            generator)
+
+    @torch.no_grad()
+    def edit(
+        self,
+        images: torch.Tensor,
+        condition: Condition,
+        *,
+        strength: float,
+        num_inference_steps: int,
+        guidance_scale: float,
+        scheduler: str,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
+        """Redraw ``images`` (``[B, 3, R, R]`` in ``[0, 1]``) under ``condition`` (SDEdit).
+
+        As diffusers' img2img pipelines do: the images are noised to the timestep ``strength``
+        of the way into the schedule (0 keeps them, 1 starts from almost pure noise) and the
+        last ``strength * num_inference_steps`` sampling steps are run from there.
+        """
+        if not 0.0 < strength <= 1.0:
+            raise ValueError(f"strength must be in (0, 1], got {strength}")
+        batch = condition.tokens.shape[0]
+        self._check(condition, batch)
+        expected = (batch, 3, self.resolution, self.resolution)
+        if tuple(images.shape) != expected:
+            raise ValueError(f"tiny-unet edits images of shape {expected}, got "
+                             f"{tuple(images.shape)}")
+        sampler = build_sampling_scheduler(scheduler, self.config)
+        device, dtype = self.null_tokens.device, self.null_tokens.dtype
+        sampler.set_timesteps(num_inference_steps, device=device)
+        steps = min(max(round(num_inference_steps * strength), 1), num_inference_steps)
+        start = (num_inference_steps - steps) * sampler.order
+        timesteps = sampler.timesteps[start:]
+        if hasattr(sampler, "set_begin_index"):
+            sampler.set_begin_index(start)
+        clean = images.to(device=device, dtype=dtype) * 2 - 1
+        noise = _randn(clean.shape, generator, device, dtype)
+        sample = sampler.add_noise(clean, noise, timesteps[:1].expand(batch))
+        return self._sample(sample, sampler, timesteps, condition, guidance_scale, generator)
+
+    def _sample(self, sample: torch.Tensor, sampler: Any, timesteps: torch.Tensor,
+                condition: Condition, guidance_scale: float,
+                generator: torch.Generator | None) -> torch.Tensor:
+        """Run ``sampler`` over ``timesteps`` from ``sample``; images in ``[0, 1]``."""
+        guided = guidance_scale != 1.0
+        if guided:
+            condition = self._stack(condition, self.null_condition(sample.shape[0]))
+        for t in timesteps:
             inputs = torch.cat([sample, sample]) if guided else sample
             inputs = sampler.scale_model_input(inputs, t)
             prediction = self._denoise(inputs, t.expand(inputs.shape[0]), condition)

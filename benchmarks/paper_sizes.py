@@ -5,9 +5,10 @@ published architectures written down in the plugins::
 
     uv run python benchmarks/paper_sizes.py
 
-Prints the Whisper-large-v3 encoder, the SD1.5 and SDXL UNets and the VAE, then the
-trainable parameters of SONAR-width features -> SIB -> SD1.5 trained frozen, with LoRA and fully,
-next to the paper's Table 5 (50.0 M / 50.7 M / 909.1 M).
+Prints the SONAR English speech encoder without its pooler, the Whisper-large-v3 encoder,
+the SD1.5 and SDXL UNets and the VAE, then the trainable parameters of SONAR-width features ->
+SIB -> SD1.5 trained frozen, with LoRA and fully, next to the paper's Table 5
+(50.0 M / 50.7 M / 909.1 M).
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from voxcore_sd.architectures import SD15_UNET, SD_VAE, SDXL_UNET  # noqa: E402
 from voxcore_sd.generator import StableDiffusionGenerator  # noqa: E402
 from voxcore_sib import SibConfig  # noqa: E402
 from voxcore_sib.sib import SpeechInformationBottleneck  # noqa: E402
+from voxcore_sonar.encoder import arch_config  # noqa: E402
+from voxcore_sonar.encoder import encoder_from_architecture as sonar_encoder  # noqa: E402
 from voxcore_whisper.architectures import whisper_config  # noqa: E402
 from voxcore_whisper.encoder import encoder_from_architecture  # noqa: E402
 
@@ -55,6 +58,8 @@ def table_5() -> dict[str, int]:
 def main() -> None:
     with torch.device("meta"):
         sizes = {
+            "SONAR speech encoder (eng)": count(sonar_encoder(arch_config("english"),
+                                                              device="meta")),
             "Whisper-large-v3 encoder": count(
                 encoder_from_architecture(whisper_config(), device="meta")),
             "SD1.5 UNet": count(UNet2DConditionModel(**SD15_UNET)),

@@ -90,6 +90,14 @@ def voxcore_register_metrics(register):
 """
 
 
+def toy_site(folder: Path) -> Path:
+    """``folder/site`` with the toy dataset/metric plugin installed (for ``PYTHONPATH``)."""
+    site = folder / "site"
+    site.mkdir(parents=True, exist_ok=True)
+    write_plugin(site, "toy-data", "toy_data", TOY_PLUGIN)
+    return site
+
+
 def write_toy_data(folder: Path, count: int = 12) -> Path:
     """Tones whose pitch decides the colour of a square; returns the train manifest."""
     import json

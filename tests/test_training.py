@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile
-from support import TOY_PLUGIN, toy_recipe, write_plugin, write_toy_data
+from support import toy_recipe, toy_site, write_toy_data
 
 REPO = Path(__file__).parent.parent
 
@@ -22,9 +22,7 @@ REPO = Path(__file__).parent.parent
 def toy(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """A plugin with a toy dataset and metric (on the subprocesses' PYTHONPATH), its data."""
     tmp = tmp_path_factory.mktemp("toy")
-    site = tmp / "site"
-    site.mkdir()
-    write_plugin(site, "toy-data", "toy_data", TOY_PLUGIN)
+    site = toy_site(tmp)
     manifest = write_toy_data(tmp / "data")
     return {"site": site, "manifest": manifest, "cache": tmp / "cache", "tmp": tmp}
 

@@ -99,17 +99,24 @@ class VoxModel(torch.nn.Module):
         texts: Sequence[str] | None = None,
         drop: torch.Tensor | None = None,
         generator: torch.Generator | None = None,
+        encoded: bool = False,
     ) -> torch.Tensor:
         """The diffusion loss of a batch: the one call a training step makes.
 
         It is ``forward`` (not a helper method) so that data-parallel wrappers see every
-        parameter it uses. Give precomputed speech ``features`` or raw ``texts``.
+        parameter it uses. Give precomputed speech ``features`` or raw ``texts``. With
+        ``encoded``, ``images`` are the generator's cached encodings of the images (see
+        :mod:`voxcore.training.latent_cache`).
         """
         if texts is not None:
             features = self.encode_text(texts)
         if features is None:
             raise ValueError("VoxModel.forward needs speech features or texts")
         condition = self.condition(features)
+        if encoded:
+            loss: torch.Tensor = self.generator.training_loss_from_encoded(  # type: ignore[operator]
+                images, condition, drop=drop, generator=generator)
+            return loss
         return self.generator_part.training_loss(images, condition, drop=drop,
                                                  generator=generator)
 

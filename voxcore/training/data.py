@@ -16,22 +16,32 @@ from voxcore.interfaces import Dataset, Sample, SpeechFeatures
 from voxcore.model import VoxModel
 from voxcore.recipe import BoundComponent
 from voxcore.training.feature_cache import FeatureCache
+from voxcore.training.latent_cache import LatentCache, supports_latent_cache
 
 log = logging.getLogger(__name__)
+
+#: Pixel images kept for validation grids even when training reads cached encodings.
+PREVIEWS = 8
 
 
 @dataclass(frozen=True)
 class Batch:
-    """One micro-batch: images plus either speech features or transcripts."""
+    """One micro-batch: images (or their cached encodings) plus speech features or texts."""
 
     images: torch.Tensor
     features: SpeechFeatures | None
     texts: list[str] | None
+    encoded: bool = False
 
 
 @dataclass
 class Examples:
-    """Every training example, and the probability of drawing each one."""
+    """Every training example, and the probability of drawing each one.
+
+    ``images`` are pixel images at the generator's resolution, or, when ``encoded``, the
+    generator's cached encodings of them (see :mod:`voxcore.training.latent_cache`);
+    ``previews`` are the first few pixel images either way (for validation grids).
+    """
 
     samples: list[Sample]
     images: torch.Tensor
@@ -39,6 +49,8 @@ class Examples:
     texts: list[str] | None
     frame_rate: float
     weights: torch.Tensor
+    previews: torch.Tensor
+    encoded: bool = False
 
     def __len__(self) -> int:
         return len(self.samples)
@@ -52,10 +64,10 @@ class Examples:
         """The micro-batch of these examples (features padded, with a mask)."""
         images = self.images[list(indices)]
         if self.texts is not None:
-            return Batch(images, None, [self.texts[i] for i in indices])
+            return Batch(images, None, [self.texts[i] for i in indices], self.encoded)
         assert self.features is not None
         return Batch(images, pad_features([self.features[i] for i in indices], self.frame_rate),
-                     None)
+                     None, self.encoded)
 
 
 def pad_features(rows: Sequence[torch.Tensor], frame_rate: float) -> SpeechFeatures:
@@ -95,10 +107,21 @@ def load_examples(
             raise UserError(f"{spec.path} ({spec.entry.name}) has no samples")
         samples += items
         probabilities += [weight / len(items)] * len(items)
+    image_paths = []
     for sample in samples:
         if sample.image is None:
             raise UserError(f"sample {sample.id!r} has no image; every training sample needs one")
-    images = torch.stack([load_image(s.image, resolution) for s in samples if s.image])
+        image_paths.append(sample.image)
+    previews = torch.stack([load_image(path, resolution) for path in image_paths[:PREVIEWS]])
+    cache_key = supports_latent_cache(model.generator)
+    if cache_key:
+        generator = model.generator
+        images = LatentCache(cache_root, cache_key).encodings(
+            image_paths, lambda path: load_image(path, resolution),
+            lambda batch: generator.encode_for_cache(batch.to(_device(generator))),  # type: ignore[operator]
+            type(generator).__name__)
+    else:
+        images = torch.stack([load_image(path, resolution) for path in image_paths])
     weight_tensor = torch.tensor(probabilities, dtype=torch.float64)
     if model.modality == "text":
         texts = []
@@ -107,7 +130,8 @@ def load_examples(
                 raise UserError(f"sample {sample.id!r} has no transcript, which the text "
                                 "encoder needs")
             texts.append(sample.transcript)
-        return Examples(samples, images, None, texts, 1.0, weight_tensor)
+        return Examples(samples, images, None, texts, 1.0, weight_tensor, previews,
+                        bool(cache_key))
     paths = []
     for sample in samples:
         if sample.audio is None:
@@ -115,4 +139,11 @@ def load_examples(
         paths.append(sample.audio)
     assert model.speech_encoder is not None
     cached = FeatureCache(cache_root, encoder).features(paths, model.speech_encoder)
-    return Examples(samples, images, cached.features, None, cached.frame_rate, weight_tensor)
+    return Examples(samples, images, cached.features, None, cached.frame_rate, weight_tensor,
+                    previews, bool(cache_key))
+
+
+def _device(module: object) -> torch.device:
+    parameters = module.parameters() if isinstance(module, torch.nn.Module) else iter(())
+    first = next(parameters, None)
+    return first.device if first is not None else torch.device("cpu")

@@ -149,7 +149,7 @@ def train(
                 with (nullcontext() if syncing else accelerator.no_sync(wrapped)):
                     with accelerator.autocast():
                         loss = wrapped(batch.images, batch.features, batch.texts,
-                                       drop.to(accelerator.device), draws)
+                                       drop.to(accelerator.device), draws, batch.encoded)
                     accelerator.backward(loss / config.grad_accum)
                 total += loss.detach().float() / config.grad_accum
             if config.max_grad_norm is not None:
@@ -247,7 +247,7 @@ def _to_device(batch: Batch, device: torch.device) -> Batch:
     if features is not None:
         features = SpeechFeatures(features.features.to(device), features.mask.to(device),
                                   features.frame_rate)
-    return Batch(batch.images.to(device), features, batch.texts)
+    return Batch(batch.images.to(device), features, batch.texts, batch.encoded)
 
 
 def _attach_log_file(run: RunDir) -> None:
@@ -273,7 +273,7 @@ def _validation_grid(model: VoxModel, examples: Examples, run: RunDir, step: int
             generator=torch.Generator().manual_seed(0))
     finally:
         model.train(was_training)
-    grid = image_grid([*batch.images.cpu(), *images.cpu()], columns=count, scale=2)
+    grid = image_grid([*examples.previews[:count], *images.cpu()], columns=count, scale=2)
     save_image(grid, run.samples / f"step-{step:06d}.png")
     logger.image(step, images)
 

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import torch
 from pydantic import ValidationError
-from support import TOY_PLUGIN, write_plugin, write_toy_data
+from support import toy_site, write_toy_data
 from voxcore_sonar import SonarEncoderConfig
 from voxcore_sonar.encoder import (
     SonarSpeechEncoder,
@@ -198,10 +198,7 @@ def test_trains_from_a_recipe_and_caches_by_weights(
     from voxcore.recipe import load_recipe
     from voxcore.training.trainer import train
 
-    site = tmp_path / "site"
-    site.mkdir()
-    write_plugin(site, "toy-data", "toy_data", TOY_PLUGIN)
-    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.syspath_prepend(str(toy_site(tmp_path)))
     voxcore.plugins.reset()
     request.addfinalizer(voxcore.plugins.reset)
     monkeypatch.setattr("voxcore_sonar.encoder.arch_config", lambda arch: tiny_architecture())

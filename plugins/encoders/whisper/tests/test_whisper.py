@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import torch
 from pydantic import ValidationError
-from support import TOY_PLUGIN, write_plugin, write_toy_data
+from support import toy_site, write_toy_data
 from transformers import (
     WhisperConfig,
     WhisperFeatureExtractor,
@@ -267,9 +267,7 @@ def test_large_v3_architecture_on_meta_device() -> None:
 
 @pytest.mark.slow
 def test_trains_from_a_recipe_and_caches_by_weights(tmp_path: Path) -> None:
-    site = tmp_path / "site"
-    site.mkdir()
-    write_plugin(site, "toy-data", "toy_data", TOY_PLUGIN)
+    site = toy_site(tmp_path)
     manifest = write_toy_data(tmp_path / "data", count=6)
     weights = tmp_path / "whisper-tiny"
     save_tiny_checkpoint(weights)

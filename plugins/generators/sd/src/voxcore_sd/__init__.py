@@ -60,6 +60,9 @@ class StableDiffusionConfig(BaseModel):
     snr_gamma: float | None = Field(None, gt=0, description="Min-SNR-gamma loss weighting; "
                                                             "None = plain MSE")
     null_length: int = Field(1, gt=0, description="tokens in the learned null condition")
+    cache_latents: bool = Field(
+        True, description="let the trainer cache each training image's VAE posterior on disk "
+                          "(under data.cache_dir/latents), so the VAE runs once per image")
 
 
 class Sd15Config(StableDiffusionConfig):

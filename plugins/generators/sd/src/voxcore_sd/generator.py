@@ -37,6 +37,13 @@ with warnings.catch_warnings():
     )
     from diffusers.schedulers.scheduling_utils import SchedulerMixin
 
+from voxcore.conditioning import (
+    check_condition,
+    check_drop,
+    min_snr_weights,
+    replace_dropped,
+    seeded_randn,
+)
 from voxcore.interfaces import Condition
 from voxcore_sd import Sd15Config, SdxlConfig, StableDiffusionConfig
 from voxcore_sd.loading import load_checkpoint
@@ -65,9 +72,12 @@ class StableDiffusionGenerator(nn.Module):
     """
 
     def __init__(self, config: StableDiffusionConfig, unet: UNet2DConditionModel,
-                 vae: AutoencoderKL, noise_scheduler: DDPMScheduler, *, xl: bool) -> None:
+                 vae: AutoencoderKL, noise_scheduler: DDPMScheduler, *, xl: bool,
+                 vae_fingerprint: str = "") -> None:
         super().__init__()
         self.config = config
+        #: Identity of the VAE's weights; with it the trainer may cache image latents.
+        self.vae_fingerprint = vae_fingerprint
         self.xl = xl
         self.unet = unet
         self.vae = vae
@@ -138,14 +148,21 @@ class StableDiffusionGenerator(nn.Module):
     # -- training ----------------------------------------------------------------------------
 
     @torch.no_grad()
-    def encode_images(self, images: torch.Tensor,
-                      generator: torch.Generator | None = None) -> torch.Tensor:
-        """Scaled VAE latents of images ``[B, 3, R, R]`` in ``[0, 1]``, drawn with ``generator``."""
+    def encode_for_cache(self, images: torch.Tensor) -> torch.Tensor:
+        """VAE posterior mean and standard deviation, ``[B, 2C, r, r]``, of ``[0, 1]`` images.
+
+        Deterministic, so the trainer can cache it; :meth:`training_loss_from_encoded` draws
+        the latents from it exactly as :meth:`training_loss` does from the images.
+        """
         pixels = (images * 2 - 1).to(self.vae.dtype)
         distribution = self.vae.encode(pixels).latent_dist
-        noise = _randn(distribution.mean.shape, generator, pixels.device, distribution.mean.dtype)
-        latents = distribution.mean + distribution.std * noise
-        return latents.float() * self.vae.config.scaling_factor
+        return torch.cat([distribution.mean, distribution.std], dim=1).float()
+
+    def image_cache_key(self) -> str:
+        """What the cached encodings depend on: VAE weights and image size ("" = no caching)."""
+        if not (self.config.cache_latents and self.vae_fingerprint):
+            return ""
+        return f"{self._name}-{self.vae_fingerprint}-{self.config.frozen_dtype}-{self.resolution}"
 
     def training_loss(
         self,
@@ -161,14 +178,27 @@ class StableDiffusionGenerator(nn.Module):
         if tuple(images.shape) != expected:
             raise ValueError(f"{self._name} expects images of shape {expected} "
                              f"([B, 3, resolution, resolution]), got {tuple(images.shape)}")
+        return self.training_loss_from_encoded(self.encode_for_cache(images), condition,
+                                               drop=drop, generator=generator)
+
+    def training_loss_from_encoded(
+        self,
+        encoded: torch.Tensor,
+        condition: Condition,
+        *,
+        drop: torch.Tensor | None = None,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
+        """:meth:`training_loss` of images given as their :meth:`encode_for_cache` output."""
+        batch = encoded.shape[0]
         self._check(condition, batch)
         if drop is not None:
-            if tuple(drop.shape) != (batch,) or drop.dtype != torch.bool:
-                raise ValueError(f"drop must be a bool tensor of shape ({batch},), got "
-                                 f"{drop.dtype} {tuple(drop.shape)}")
+            check_drop(drop, batch)
             condition = self._replace_dropped(condition, drop)
-        latents = self.encode_images(images, generator)
-        noise = _randn(latents.shape, generator, latents.device, latents.dtype)
+        mean, std = encoded.float().chunk(2, dim=1)
+        posterior_noise = seeded_randn(mean.shape, generator, mean.device, mean.dtype)
+        latents = (mean + std * posterior_noise) * self.vae.config.scaling_factor
+        noise = seeded_randn(latents.shape, generator, latents.device, latents.dtype)
         where = generator.device if generator is not None else latents.device
         steps = int(self.noise_scheduler.config.num_train_timesteps)
         timesteps = torch.randint(0, steps, (batch,), generator=generator,
@@ -186,7 +216,9 @@ class StableDiffusionGenerator(nn.Module):
         per_item = F.mse_loss(prediction.float(), target.float(), reduction="none")
         per_item = per_item.mean(dim=(1, 2, 3))
         if self.config.snr_gamma is not None:
-            per_item = per_item * self._min_snr_weights(timesteps, prediction_type)
+            per_item = per_item * min_snr_weights(self.noise_scheduler.alphas_cumprod,
+                                                  timesteps, self.config.snr_gamma,
+                                                  prediction_type)
         return per_item.mean()
 
     def _denoise(self, noisy: torch.Tensor, timesteps: torch.Tensor,
@@ -205,14 +237,6 @@ class StableDiffusionGenerator(nn.Module):
             noisy.to(dtype), timesteps, encoder_hidden_states=tokens, encoder_attention_mask=mask,
             added_cond_kwargs=added, return_dict=False)[0]
         return output
-
-    def _min_snr_weights(self, timesteps: torch.Tensor, prediction_type: str) -> torch.Tensor:
-        """Min-SNR-gamma loss weights (Hang et al. 2023), as in diffusers' training scripts."""
-        alphas = self.noise_scheduler.alphas_cumprod.to(timesteps.device)[timesteps]
-        snr = alphas / (1 - alphas)
-        gamma = torch.full_like(snr, float(self.config.snr_gamma or 0.0))
-        weights = torch.minimum(snr, gamma)
-        return weights / (snr + 1) if prediction_type == "v_prediction" else weights / snr
 
     # -- sampling ----------------------------------------------------------------------------
 
@@ -243,7 +267,7 @@ class StableDiffusionGenerator(nn.Module):
         device = self.null_tokens.device
         side = self.resolution // self.latent_factor
         channels = int(self.unet.config.in_channels)
-        noise = _randn((batch, channels, side, side), generator, device, torch.float32)
+        noise = seeded_randn((batch, channels, side, side), generator, device, torch.float32)
         images = []
         for index in range(batch):
             inputs = self.pipeline_inputs(condition, index)
@@ -382,30 +406,10 @@ class StableDiffusionGenerator(nn.Module):
 
     def _replace_dropped(self, condition: Condition, drop: torch.Tensor) -> Condition:
         """``condition`` with the items where ``drop`` is true replaced by the null condition."""
-        null = self.null_condition(drop.shape[0])
-        length = max(condition.tokens.shape[1], null.tokens.shape[1])
-        tokens, mask = _pad(condition.tokens, condition.mask, length)
-        null_tokens, null_mask = _pad(null.tokens.to(tokens.dtype), null.mask, length)
-        pooled = condition.pooled
-        if pooled is not None and null.pooled is not None:
-            pooled = torch.where(drop.unsqueeze(1), null.pooled.to(pooled.dtype), pooled)
-        return Condition(tokens=torch.where(drop.view(-1, 1, 1), null_tokens, tokens),
-                         mask=torch.where(drop.unsqueeze(1), null_mask, mask), pooled=pooled)
+        return replace_dropped(condition, self.null_condition(drop.shape[0]), drop)
 
     def _check(self, condition: Condition, batch: int) -> None:
-        tokens = condition.tokens
-        if tokens.shape[0] != batch or tokens.shape[2] != self.cross_attention_dim:
-            raise ValueError(f"{self._name} expects condition tokens [B={batch}, M, "
-                             f"{self.cross_attention_dim}], got {tuple(tokens.shape)}")
-        if not bool(condition.mask.any(dim=1).all()):
-            raise ValueError("every condition item needs at least one valid (unmasked) token")
-        if self.pooled_dim is None:
-            if condition.pooled is not None:
-                raise ValueError("sd15 takes no pooled vector, but the condition has one")
-        elif condition.pooled is None or condition.pooled.shape[1] != self.pooled_dim:
-            got = None if condition.pooled is None else tuple(condition.pooled.shape)
-            raise ValueError(f"sdxl needs Condition.pooled of shape [B, {self.pooled_dim}] "
-                             f"(the bottleneck's pooled head), got {got}")
+        check_condition(condition, batch, self.cross_attention_dim, self.pooled_dim, self._name)
 
     def extra_repr(self) -> str:
         return (f"model={self.config.model!r}, resolution={self.resolution}, "
@@ -423,26 +427,15 @@ def _pooled_dim(unet: UNet2DConditionModel) -> int:
         config.addition_time_embed_dim)
 
 
-def _pad(tokens: torch.Tensor, mask: torch.Tensor,
-         length: int) -> tuple[torch.Tensor, torch.Tensor]:
-    extra = length - tokens.shape[1]
-    if extra == 0:
-        return tokens, mask
-    return F.pad(tokens, (0, 0, 0, extra)), F.pad(mask, (0, extra), value=False)
-
-
-def _randn(shape: tuple[int, ...] | torch.Size, generator: torch.Generator | None,
-           device: torch.device, dtype: torch.dtype) -> torch.Tensor:
-    """Normal noise drawn on ``generator``'s device, then moved to ``device``."""
-    where = device if generator is None else generator.device
-    return torch.randn(tuple(shape), generator=generator, device=where, dtype=dtype).to(device)
-
-
 def load_sd15(config: Sd15Config) -> StableDiffusionGenerator:
     """Build the ``sd15`` generator of a recipe from the checkpoint ``config.model`` names."""
-    return StableDiffusionGenerator(config, *load_checkpoint(config, xl=False), xl=False)
+    unet, vae, scheduler, fingerprint = load_checkpoint(config, xl=False)
+    return StableDiffusionGenerator(config, unet, vae, scheduler, xl=False,
+                                    vae_fingerprint=fingerprint)
 
 
 def load_sdxl(config: SdxlConfig) -> StableDiffusionGenerator:
     """Build the ``sdxl`` generator of a recipe from the checkpoint ``config.model`` names."""
-    return StableDiffusionGenerator(config, *load_checkpoint(config, xl=True), xl=True)
+    unet, vae, scheduler, fingerprint = load_checkpoint(config, xl=True)
+    return StableDiffusionGenerator(config, unet, vae, scheduler, xl=True,
+                                    vae_fingerprint=fingerprint)

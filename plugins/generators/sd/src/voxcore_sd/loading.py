@@ -16,7 +16,7 @@ with warnings.catch_warnings():
     from diffusers import AutoencoderKL, DDPMScheduler, UNet2DConditionModel
 
 from voxcore.errors import UserError
-from voxcore.hub import resolve_pretrained
+from voxcore.hub import folder_fingerprint, resolve_pretrained
 from voxcore_sd import StableDiffusionConfig
 
 __all__ = ["load_checkpoint", "CHECKPOINT_FILES"]
@@ -27,8 +27,9 @@ CHECKPOINT_FILES = ("model_index.json", "scheduler/*.json", "unet/*.json", "vae/
 
 
 def load_checkpoint(config: StableDiffusionConfig, *, xl: bool
-                    ) -> tuple[UNet2DConditionModel, AutoencoderKL, DDPMScheduler]:
-    """The UNet, the VAE and a DDPM scheduler with the checkpoint's noise schedule."""
+                    ) -> tuple[UNet2DConditionModel, AutoencoderKL, DDPMScheduler, str]:
+    """The UNet, the VAE, a DDPM scheduler with the checkpoint's noise schedule, and a
+    fingerprint of the VAE's files (for caching image latents)."""
     what = "SDXL checkpoint" if xl else "Stable Diffusion checkpoint"
     folder = resolve_pretrained(config.model, what=what, allow_patterns=CHECKPOINT_FILES,
                                 revision=config.revision, cache_dir=config.cache_dir,
@@ -41,7 +42,7 @@ def load_checkpoint(config: StableDiffusionConfig, *, xl: bool
     unet = _load(UNet2DConditionModel, folder, "unet", config.variant)
     vae = _load(AutoencoderKL, folder, "vae", config.variant)
     scheduler = DDPMScheduler.from_pretrained(folder, subfolder="scheduler")
-    return unet, vae, scheduler
+    return unet, vae, scheduler, folder_fingerprint(folder / "vae")
 
 
 def _load(model_class: Any, folder: Path, part: str, variant: str | None) -> Any:

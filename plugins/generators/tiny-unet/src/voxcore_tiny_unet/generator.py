@@ -16,6 +16,14 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="User provided device_type of 'cuda'")
     from diffusers import UNet2DConditionModel
 
+from voxcore.conditioning import (
+    check_condition,
+    check_drop,
+    min_snr_weights,
+    replace_dropped,
+    seeded_randn,
+    stack_conditions,
+)
 from voxcore.interfaces import Condition
 from voxcore_tiny_unet import TinyUnetConfig
 from voxcore_tiny_unet.schedulers import build_sampling_scheduler, build_training_scheduler
@@ -57,29 +65,6 @@ def build_unet(config: TinyUnetConfig) -> UNet2DConditionModel:
         norm_num_groups=math.gcd(32, *channels),
         **extra,
     )
-
-
-def _pad(tokens: torch.Tensor, mask: torch.Tensor,
-         length: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Right-pad ``tokens`` [B, M, D] and ``mask`` [B, M] with masked zeros to ``length``."""
-    extra = length - tokens.shape[1]
-    if extra == 0:
-        return tokens, mask
-    return F.pad(tokens, (0, 0, 0, extra)), F.pad(mask, (0, extra), value=False)
-
-
-def _generator_device(generator: torch.Generator | None, default: torch.device) -> torch.device:
-    return default if generator is None else generator.device
-
-
-def _randn(shape: tuple[int, ...] | torch.Size, generator: torch.Generator | None,
-           device: torch.device, dtype: torch.dtype) -> torch.Tensor:
-    """Normal noise drawn on ``generator``'s device, then moved to ``device``.
-
-    So a CPU generator gives the same noise whichever device the model runs on.
-    """
-    where = _generator_device(generator, device)
-    return torch.randn(shape, generator=generator, device=where, dtype=dtype).to(device)
 
 
 class TinyUnetGenerator(nn.Module):
@@ -136,14 +121,12 @@ class TinyUnetGenerator(nn.Module):
                              f"([B, 3, resolution, resolution]), got {tuple(images.shape)}")
         self._check(condition, batch)
         if drop is not None:
-            if tuple(drop.shape) != (batch,) or drop.dtype != torch.bool:
-                raise ValueError(f"drop must be a bool tensor of shape ({batch},), got "
-                                 f"{drop.dtype} {tuple(drop.shape)}")
+            check_drop(drop, batch)
             condition = self._replace_dropped(condition, drop)
 
         clean = images.to(self.null_tokens.dtype) * 2 - 1
-        noise = _randn(clean.shape, generator, clean.device, clean.dtype)
-        where = _generator_device(generator, clean.device)
+        noise = seeded_randn(clean.shape, generator, clean.device, clean.dtype)
+        where = clean.device if generator is None else generator.device
         timesteps = torch.randint(0, self.config.num_train_timesteps, (batch,),
                                   generator=generator, device=where).to(clean.device)
         scheduler = self._noise_scheduler
@@ -183,7 +166,7 @@ class TinyUnetGenerator(nn.Module):
         device, dtype = self.null_tokens.device, self.null_tokens.dtype
         sampler.set_timesteps(num_inference_steps, device=device)
         shape = (batch, 3, self.resolution, self.resolution)
-        sample = _randn(shape, generator, device, dtype)
+        sample = seeded_randn(shape, generator, device, dtype)
         sample = sample * sampler.init_noise_sigma
         return self._sample(sample, sampler, sampler.timesteps, condition, guidance_scale,
                             generator)
@@ -223,7 +206,7 @@ class TinyUnetGenerator(nn.Module):
         if hasattr(sampler, "set_begin_index"):
             sampler.set_begin_index(start)
         clean = images.to(device=device, dtype=dtype) * 2 - 1
-        noise = _randn(clean.shape, generator, device, dtype)
+        noise = seeded_randn(clean.shape, generator, device, dtype)
         sample = sampler.add_noise(clean, noise, timesteps[:1].expand(batch))
         return self._sample(sample, sampler, timesteps, condition, guidance_scale, generator)
 
@@ -233,7 +216,7 @@ class TinyUnetGenerator(nn.Module):
         """Run ``sampler`` over ``timesteps`` from ``sample``; images in ``[0, 1]``."""
         guided = guidance_scale != 1.0
         if guided:
-            condition = self._stack(condition, self.null_condition(sample.shape[0]))
+            condition = stack_conditions(condition, self.null_condition(sample.shape[0]))
         for t in timesteps:
             inputs = torch.cat([sample, sample]) if guided else sample
             inputs = sampler.scale_model_input(inputs, t)
@@ -258,52 +241,14 @@ class TinyUnetGenerator(nn.Module):
 
     def _replace_dropped(self, condition: Condition, drop: torch.Tensor) -> Condition:
         """``condition`` with the items where ``drop`` is true replaced by the null condition."""
-        null = self.null_condition(drop.shape[0])
-        length = max(condition.tokens.shape[1], null.tokens.shape[1])
-        tokens, mask = _pad(condition.tokens, condition.mask, length)
-        null_tokens, null_mask = _pad(null.tokens.to(tokens.dtype), null.mask, length)
-        pooled = condition.pooled
-        if pooled is not None and null.pooled is not None:
-            pooled = torch.where(drop.unsqueeze(1), null.pooled.to(pooled.dtype), pooled)
-        return Condition(tokens=torch.where(drop.view(-1, 1, 1), null_tokens, tokens),
-                         mask=torch.where(drop.unsqueeze(1), null_mask, mask), pooled=pooled)
-
-    @staticmethod
-    def _stack(first: Condition, second: Condition) -> Condition:
-        """Two conditions as one batch (``first`` then ``second``), padded to one length."""
-        length = max(first.tokens.shape[1], second.tokens.shape[1])
-        tokens_a, mask_a = _pad(first.tokens, first.mask, length)
-        tokens_b, mask_b = _pad(second.tokens.to(tokens_a.dtype), second.mask, length)
-        pooled = None
-        if first.pooled is not None and second.pooled is not None:
-            pooled = torch.cat([first.pooled, second.pooled.to(first.pooled.dtype)])
-        return Condition(tokens=torch.cat([tokens_a, tokens_b]),
-                         mask=torch.cat([mask_a, mask_b]), pooled=pooled)
+        return replace_dropped(condition, self.null_condition(drop.shape[0]), drop)
 
     def _check(self, condition: Condition, batch: int) -> None:
-        tokens = condition.tokens
-        if tokens.shape[0] != batch or tokens.shape[2] != self.cross_attention_dim:
-            raise ValueError(f"tiny-unet expects condition tokens [B={batch}, M, "
-                             f"{self.cross_attention_dim}], got {tuple(tokens.shape)}")
-        if not bool(condition.mask.any(dim=1).all()):
-            raise ValueError("every condition item needs at least one valid (unmasked) token")
-        if self.pooled_dim is None:
-            if condition.pooled is not None:
-                raise ValueError("this tiny-unet has no pooled input (pooled_dim is None) but "
-                                 "the condition has a pooled vector")
-        elif condition.pooled is None or condition.pooled.shape[1] != self.pooled_dim:
-            got = None if condition.pooled is None else tuple(condition.pooled.shape)
-            raise ValueError(f"this tiny-unet needs Condition.pooled of shape "
-                             f"[B, {self.pooled_dim}], got {got}")
+        check_condition(condition, batch, self.cross_attention_dim, self.pooled_dim, "tiny-unet")
 
     def _min_snr_weights(self, timesteps: torch.Tensor) -> torch.Tensor:
         """Min-SNR-gamma weights (Hang et al. 2023), as in diffusers' train_text_to_image.py."""
         gamma = self.config.snr_gamma
         assert gamma is not None
-        alphas_cumprod = self._noise_scheduler.alphas_cumprod.to(timesteps.device)[timesteps]
-        snr = alphas_cumprod / (1 - alphas_cumprod)
-        if self.config.prediction_type == "epsilon":
-            # min(snr, gamma) / snr, written so that snr ~ 0 (the last timesteps of a cosine
-            # schedule) gives 1 rather than 0 / 0.
-            return torch.clamp(gamma / snr, max=1.0)
-        return torch.clamp(snr, max=gamma) / (snr + 1)
+        return min_snr_weights(self._noise_scheduler.alphas_cumprod, timesteps, gamma,
+                               self.config.prediction_type)

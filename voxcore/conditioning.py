@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from voxcore.interfaces import Condition
 
 __all__ = ["seeded_randn", "pad_tokens", "replace_dropped", "stack_conditions",
-           "check_condition", "check_drop", "min_snr_weights"]
+           "check_condition", "check_drop", "check_edit", "min_snr_weights"]
 
 
 def seeded_randn(shape: tuple[int, ...] | torch.Size, generator: torch.Generator | None,
@@ -85,6 +85,16 @@ def check_drop(drop: torch.Tensor, batch: int) -> None:
     if tuple(drop.shape) != (batch,) or drop.dtype != torch.bool:
         raise ValueError(f"drop must be a bool tensor of shape ({batch},), got "
                          f"{drop.dtype} {tuple(drop.shape)}")
+
+
+def check_edit(images: torch.Tensor, batch: int, resolution: int, strength: float,
+               name: str) -> None:
+    """Raise :class:`ValueError` unless ``images`` and ``strength`` suit an edit by ``name``."""
+    if not 0.0 < strength <= 1.0:
+        raise ValueError(f"strength must be in (0, 1], got {strength}")
+    expected = (batch, 3, resolution, resolution)
+    if tuple(images.shape) != expected:
+        raise ValueError(f"{name} edits images of shape {expected}, got {tuple(images.shape)}")
 
 
 def min_snr_weights(alphas_cumprod: torch.Tensor, timesteps: torch.Tensor, gamma: float,

@@ -40,6 +40,7 @@ with warnings.catch_warnings():
 from voxcore.conditioning import (
     check_condition,
     check_drop,
+    check_edit,
     min_snr_weights,
     replace_dropped,
     seeded_randn,
@@ -298,14 +299,9 @@ class StableDiffusionGenerator(nn.Module):
         ``strength * num_inference_steps`` steps with the condition. Noise is drawn with
         ``generator``, one item after the other.
         """
-        if not 0.0 < strength <= 1.0:
-            raise ValueError(f"strength must be in (0, 1], got {strength}")
         batch = condition.tokens.shape[0]
+        check_edit(images, batch, self.resolution, strength, self._name)
         self._check(condition, batch)
-        expected = (batch, 3, self.resolution, self.resolution)
-        if tuple(images.shape) != expected:
-            raise ValueError(f"{self._name} edits images of shape {expected}, got "
-                             f"{tuple(images.shape)}")
         base = self.pipeline(scheduler)
         img2img_class = (StableDiffusionXLImg2ImgPipeline if self.xl
                          else StableDiffusionImg2ImgPipeline)

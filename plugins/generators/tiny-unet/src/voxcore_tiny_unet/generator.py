@@ -19,6 +19,7 @@ with warnings.catch_warnings():
 from voxcore.conditioning import (
     check_condition,
     check_drop,
+    check_edit,
     min_snr_weights,
     replace_dropped,
     seeded_randn,
@@ -189,14 +190,9 @@ class TinyUnetGenerator(nn.Module):
         of the way into the schedule (0 keeps them, 1 starts from almost pure noise) and the
         last ``strength * num_inference_steps`` sampling steps are run from there.
         """
-        if not 0.0 < strength <= 1.0:
-            raise ValueError(f"strength must be in (0, 1], got {strength}")
         batch = condition.tokens.shape[0]
+        check_edit(images, batch, self.resolution, strength, "tiny-unet")
         self._check(condition, batch)
-        expected = (batch, 3, self.resolution, self.resolution)
-        if tuple(images.shape) != expected:
-            raise ValueError(f"tiny-unet edits images of shape {expected}, got "
-                             f"{tuple(images.shape)}")
         sampler = build_sampling_scheduler(scheduler, self.config)
         device, dtype = self.null_tokens.device, self.null_tokens.dtype
         sampler.set_timesteps(num_inference_steps, device=device)

@@ -126,3 +126,51 @@ def test_import_voxcore_loads_no_plugin_and_no_torch() -> None:
             "assert 'torch' not in sys.modules, 'torch imported'; "
             "assert 'voxcore_mel' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+COMMAND_PLUGIN = """
+from voxcore import hookimpl
+
+def _run(args):
+    print(f"hello {args.who}")
+    return 0
+
+@hookimpl
+def voxcore_add_commands(commands):
+    parser = commands.add_parser("hello", help="say hello")
+    parser.add_argument("who")
+    parser.set_defaults(run=_run)
+"""
+
+
+def test_plugin_adds_a_cli_command(
+    make_plugin: MakePlugin, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from voxcore.cli import main
+
+    make_plugin("acme-hello", "acme_hello", COMMAND_PLUGIN)
+    assert main(["hello", "world"]) == 0
+    assert "hello world" in capsys.readouterr().out
+
+
+def test_plugin_command_that_clashes_is_reported_and_cli_still_works(
+    make_plugin: MakePlugin, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from voxcore.cli import main
+
+    clash = """
+from voxcore import hookimpl
+
+@hookimpl
+def voxcore_add_commands(commands):
+    commands.add_parser("extra-one")
+    commands.add_parser("train")
+"""
+    make_plugin("acme-clash", "acme_clash", clash)
+    make_plugin("acme-hello", "acme_hello", COMMAND_PLUGIN)
+    assert main(["hello", "you"]) == 0
+    captured = capsys.readouterr()
+    assert "hello you" in captured.out
+    assert "acme-clash:acme-clash failed to add its commands (ArgumentError" in captured.err
+    with pytest.raises(SystemExit):
+        main(["extra-one"])

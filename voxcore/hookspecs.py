@@ -90,3 +90,17 @@ def voxcore_register_dataset_builders(register: Any) -> None:
     [KEY=VALUE ...]`` validates the options against the builder's config model, calls the
     factory with it and then ``build(DIR)`` on the result.
     """
+
+
+@hookspec
+def voxcore_add_commands(commands: Any) -> None:
+    """Add subcommands to the ``voxcore`` command line.
+
+    ``commands`` is the :mod:`argparse` sub-parser collection of ``voxcore``: call
+    ``commands.add_parser(NAME, help=...)``, add its arguments and
+    ``parser.set_defaults(run=FUNCTION)``, where ``FUNCTION(args) -> int`` runs the command
+    (raise :class:`voxcore.errors.UserError` for a problem the user can fix). Import torch and
+    other heavy modules inside ``FUNCTION``, not at module level: every ``voxcore``
+    invocation builds the whole parser. Called once per loaded plugin when the CLI starts; a
+    hook that raises or adds a name already taken is reported and skipped.
+    """

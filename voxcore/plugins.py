@@ -77,6 +77,7 @@ class PluginState:
 
     registries: dict[Kind, Registry]
     records: list[PluginRecord]
+    modules: dict[str, Any] = field(default_factory=dict)
 
 
 _lock = threading.Lock()
@@ -154,6 +155,7 @@ def _load(entry_points: metadata.EntryPoints) -> PluginState:
     only = _only()
     registries: dict[Kind, Registry] = {kind: Registry(kind) for kind in KINDS}
     records: list[PluginRecord] = []
+    modules: dict[str, Any] = {}
     manager = pluggy.PluginManager(hookspecs.PROJECT_NAME)
     manager.add_hookspecs(hookspecs)
 
@@ -171,7 +173,7 @@ def _load(entry_points: metadata.EntryPoints) -> PluginState:
             record.status, record.reason = "skipped", conflict
             continue
         try:
-            staged = _load_one(manager, entry_point, record)
+            staged, module = _load_one(manager, entry_point, record)
         except Exception as exc:  # one broken plugin must not take the others down
             record.status, record.reason = "failed", f"{type(exc).__name__}: {exc}"
             message = (f"voxcore plugin {entry_point.name!r} from {dist_name} {version} failed to "
@@ -184,13 +186,42 @@ def _load(entry_points: metadata.EntryPoints) -> PluginState:
         for entry in staged:
             registries[entry.kind].add(entry)
             record.components.append((entry.kind, entry.name))
-    return PluginState(registries, records)
+        modules[f"{dist_name}:{entry_point.name}"] = module
+    return PluginState(registries, records, modules)
+
+
+def add_plugin_commands(commands: Any) -> list[str]:
+    """Let every loaded plugin add its ``voxcore`` subcommands; returns the names added.
+
+    A plugin whose ``voxcore_add_commands`` hook raises (for example by adding a name that is
+    already taken) gets a warning naming it, and the CLI goes on without its commands, unless
+    ``VOXCORE_STRICT_PLUGINS=1``.
+    """
+    added: list[str] = []
+    for plugin_name, module in load_plugins().modules.items():
+        hook = getattr(module, "voxcore_add_commands", None)
+        if hook is None:
+            continue
+        before = set(commands.choices)
+        try:
+            hook(commands=commands)
+        except Exception as exc:
+            for name in set(commands.choices) - before:
+                del commands.choices[name]
+            message = (f"voxcore plugin {plugin_name} failed to add its commands "
+                       f"({type(exc).__name__}: {exc}); the other commands still work")
+            if _flag(STRICT_ENV):
+                raise PluginError(message) from exc
+            warnings.warn(message, PluginLoadWarning, stacklevel=2)
+            continue
+        added += sorted(set(commands.choices) - before)
+    return added
 
 
 def _load_one(
     manager: pluggy.PluginManager, entry_point: metadata.EntryPoint, record: PluginRecord
-) -> list[ComponentEntry]:
-    """Import one plugin and collect what it registers; all or nothing."""
+) -> tuple[list[ComponentEntry], Any]:
+    """Import one plugin and collect what it registers (all or nothing); also its module."""
     module = entry_point.load()
     plugin_name = f"{record.distribution}:{entry_point.name}"
     manager.register(module, name=plugin_name)
@@ -203,7 +234,7 @@ def _load_one(
     except BaseException:
         manager.unregister(module)
         raise
-    return staged
+    return staged, module
 
 
 def _register_into(

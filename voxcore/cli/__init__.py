@@ -47,7 +47,16 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate_cmd.add_parser(commands)
     export_cmd.add_parser(commands)
     quickstart_cmd.add_parser(commands)
+    _add_plugin_commands(commands)
     return parser
+
+
+def _add_plugin_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from voxcore.plugins import add_plugin_commands
+
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning
+        add_plugin_commands(commands)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

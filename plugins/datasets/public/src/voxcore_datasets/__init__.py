@@ -1,0 +1,1 @@
+"""voxcore plugin: datasets of the paper (work in progress)."""

@@ -1,0 +1,1 @@
+"""voxcore plugin: the paper's metrics (work in progress)."""

@@ -61,7 +61,11 @@ def _add_plugin_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit status."""
-    parser = build_parser()
+    try:
+        parser = build_parser()
+    except PluginError as exc:  # a plugin's commands under VOXCORE_STRICT_PLUGINS=1
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
     args, extra = parser.parse_known_args(argv)
     # argparse stops filling a positional list at the first option; KEY=VALUE overrides
     # given after an option ('train RECIPE --resume train.lr=1e-5') land here instead.

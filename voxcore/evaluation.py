@@ -1,11 +1,17 @@
 """``voxcore evaluate``: generate an image for every evaluation prompt and score them.
 
-Speech prompts reuse the feature cache, so evaluating after training encodes nothing twice.
-Results go to ``RUN_DIR/eval/<split>/metrics.json`` with a grid of real vs generated images.
+Prompts are a recipe's ``data.eval`` datasets (or one dataset picked by name), all of them in
+order or a seeded random subset (the paper scores 10 k random prompts). Work is done in
+batches that are written to disk as they finish (see :mod:`voxcore.evaluation_progress`), so
+a killed evaluation continues where it stopped and memory stays flat however many images are
+scored: features, references and images exist one batch at a time, and metrics keep running
+sums. Results go to ``RUN_DIR/eval/<tag>/``: ``metrics.json``, ``report.md``, a grid of real
+vs generated images and every generated image.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import time
@@ -16,6 +22,7 @@ from typing import Any
 import torch
 
 from voxcore.errors import UserError
+from voxcore.evaluation_progress import EvaluationProgress, quantize
 from voxcore.images import image_grid, load_image, save_image
 from voxcore.inference import LoadedRun, generate_images, load_run
 from voxcore.interfaces import EvalBatch, Metric, Sample
@@ -30,10 +37,30 @@ log = logging.getLogger(__name__)
 GRID_IMAGES = 16
 
 
+def select_datasets(resolved_eval: Sequence[BoundComponent],
+                    resolved_train: Sequence[BoundComponent],
+                    name: str | None) -> list[BoundComponent]:
+    """The datasets to evaluate on: all of ``data.eval``, or the one called ``name``.
+
+    ``name`` is looked up in ``data.eval`` first, then in ``data.train`` (whose config is then
+    used with its split replaced by ``--split``).
+    """
+    if name is None:
+        return list(resolved_eval)
+    for specs in (resolved_eval, resolved_train):
+        found = [spec for spec in specs if spec.entry.name == name]
+        if found:
+            return found[:1]
+    known = sorted({spec.entry.name for spec in [*resolved_eval, *resolved_train]})
+    raise UserError(f"--data {name}: the recipe has no dataset {name!r} under data.eval or "
+                    f"data.train (it has: {', '.join(known) or 'none'}); add it under data.eval "
+                    "with its config")
+
+
 def evaluation_samples(
     specs: Sequence[BoundComponent], split: str | None, limit: int | None
 ) -> list[Sample]:
-    """The samples of the recipe's ``data.eval`` datasets, with their ``split`` replaced."""
+    """The samples of ``specs`` with their ``split`` replaced, the first ``limit`` of them."""
     if not specs:
         raise UserError("the recipe has no data.eval datasets to evaluate on; add one "
                         "({name, config}) under data.eval")
@@ -41,7 +68,7 @@ def evaluation_samples(
     for spec in specs:
         config = spec.config.model_dump()
         if split is not None:
-            if "split" not in spec.config.model_fields:
+            if "split" not in type(spec.config).model_fields:
                 raise UserError(f"--split was given but dataset {spec.entry.name!r} "
                                 f"({spec.path}) has no 'split' option")
             config["split"] = split
@@ -50,72 +77,180 @@ def evaluation_samples(
     return samples[:limit] if limit is not None else samples
 
 
+def random_prompts(samples: Sequence[Sample], count: int | None, seed: int) -> list[Sample]:
+    """``count`` prompts drawn without replacement with a fixed seed (all, in order, if None).
+
+    The draw for a smaller ``count`` is a prefix of the draw for a larger one, so growing
+    ``--num-samples`` continues a finished evaluation instead of starting a new one.
+    """
+    if count is None or count >= len(samples):
+        return list(samples)
+    order = torch.randperm(len(samples), generator=torch.Generator().manual_seed(seed))
+    return [samples[int(i)] for i in order[:count]]
+
+
 def evaluate(
     run_dir: Path,
     *,
+    data: str | None = None,
     split: str | None = None,
     limit: int | None = None,
+    num_samples: int | None = None,
+    batch_size: int | None = None,
     seed: int = 0,
+    out_dir: Path | None = None,
+    restart: bool = False,
+    progress: bool = False,
     loaded: LoadedRun | None = None,
 ) -> dict[str, Any]:
-    """Score a run's newest checkpoint on its evaluation data; returns what it writes."""
+    """Score a run's newest checkpoint (or an exported model) and return what it writes.
+
+    ``data`` picks one dataset by name, ``split`` replaces its split, ``limit`` keeps the
+    first prompts, ``num_samples`` draws that many at random (seeded by ``seed``, which also
+    seeds the sampling), ``batch_size`` overrides ``generate.batch_size``. The results go to
+    ``out_dir`` (default ``RUN_DIR/eval/<data>-<split>``); an unfinished evaluation there
+    resumes, ``restart`` starts it over.
+    """
     loaded = loaded or load_run(run_dir)
     resolved, model = loaded.resolved, loaded.model
     if not resolved.metrics:
         raise UserError("the recipe lists no metrics; add some under 'metrics'")
-    samples = evaluation_samples(resolved.eval_data, split, limit)
-    if not samples:
+    specs = select_datasets(resolved.eval_data, resolved.train_data, data)
+    prompts = random_prompts(evaluation_samples(specs, split, limit), num_samples, seed)
+    if not prompts:
         raise UserError("the evaluation datasets have no samples")
-    metrics: dict[str, Metric] = {bound.entry.name: bound.build() for bound in resolved.metrics}
-    resolution = model.generator_part.resolution
     settings = resolved.recipe.generate
+    if batch_size is not None:
+        settings = settings.model_copy(update={"batch_size": batch_size})
+    tag = "-".join(part for part in (data, split) if part) or "eval"
+    folder = out_dir or run_dir / "eval" / tag
+    plan = {"checkpoint_step": loaded.step, "ema": loaded.used_ema,
+            "weights": _weights_fingerprint(Path(loaded.source)),
+            "seed": seed, "generate": settings.model_dump(mode="json"),
+            "metrics": [bound.config.model_dump(mode="json") | {"name": bound.entry.name}
+                        for bound in resolved.metrics]}
+    state = EvaluationProgress.open(folder, plan, [p.id for p in prompts], restart=restart)
+    metrics: dict[str, Metric] = {bound.entry.name: bound.build() for bound in resolved.metrics}
+    state.restore(metrics)
+    resumed_from = state.done
     started = time.perf_counter()
-    features = None
-    if model.modality == "speech":
-        assert model.speech_encoder is not None
-        audio = [_require(s.audio, s, "audio") for s in samples]
-        features = FeatureCache(default_cache_root(resolved), resolved.encoder).features(
-            audio, model.speech_encoder)
-    label_keys = sorted({key for s in samples for key in s.labels})
-    shown: list[tuple[torch.Tensor, torch.Tensor]] = []
-    for start in range(0, len(samples), settings.batch_size):
-        chunk = samples[start:start + settings.batch_size]
-        if features is not None:
-            batch = pad_features(features.features[start:start + len(chunk)],
-                                 features.frame_rate)
-            images = generate_images(model, settings, seed + start, features=batch)
-        else:
-            texts = [_require(s.transcript, s, "transcript") for s in chunk]
-            images = generate_images(model, settings, seed + start, texts=texts)
-        references = torch.stack([load_image(_require(s.image, s, "image"), resolution)
-                                  for s in chunk])
-        eval_batch = EvalBatch(images=images, references=references,
-                               transcripts=[s.transcript or "" for s in chunk],
-                               labels={k: [s.labels.get(k, "") for s in chunk]
-                                       for k in label_keys})
-        for metric in metrics.values():
-            metric.update(eval_batch)
-        if len(shown) < GRID_IMAGES:
-            shown += list(zip(references, images, strict=True))[:GRID_IMAGES - len(shown)]
+    generated = 0
+    bar = _Progress(len(prompts), state.done, progress)
+    try:
+        for start in range(state.done, len(prompts), settings.batch_size):
+            chunk = prompts[start:start + settings.batch_size]
+            images = state.stored_images(start, len(chunk), model.generator_part.resolution)
+            if images is None:
+                images = quantize(_generate(model, loaded, settings, chunk, seed + start))
+                state.store_images(start, images)
+                generated += len(chunk)
+            batch = _eval_batch(chunk, images, model.generator_part.resolution)
+            for metric in metrics.values():
+                metric.update(batch)
+            state.checkpoint(metrics, start + len(chunk))
+            bar.update(len(chunk))
+    finally:
+        bar.close()
     results = {name: metric.compute() for name, metric in metrics.items()}
     report = {
         "run": str(run_dir),
         "recipe": resolved.recipe.name,
         "checkpoint_step": loaded.step,
         "ema": loaded.used_ema,
+        "data": data or [spec.entry.name for spec in specs],
         "split": split,
-        "samples": len(samples),
+        "samples": len(prompts),
+        "resumed_from": resumed_from,
+        "generated": generated,
         "seconds": round(time.perf_counter() - started, 1),
+        "seed": seed,
         "generate": settings.model_dump(),
         "metrics": results,
+        "folder": str(folder),
     }
-    out = run_dir / "eval" / (split or "eval")
-    write_text_atomic(out / "metrics.json", json.dumps(report, indent=2) + "\n")
-    real_row, generated_row = [r for r, _ in shown], [g for _, g in shown]
-    save_image(image_grid(real_row + generated_row, columns=len(shown), scale=2,
-                          row_labels=["real", "ours"]), out / "samples.png")
-    log.info("evaluated %s on %d samples: %s", resolved.recipe.name, len(samples), results)
+    write_text_atomic(folder / "metrics.json", json.dumps(report, indent=2) + "\n")
+    _write_grid(state, prompts, model.generator_part.resolution)
+    write_text_atomic(folder / "report.md", _report_markdown(report))
+    log.info("evaluated %s on %d samples: %s", resolved.recipe.name, len(prompts), results)
     return report
+
+
+def _weights_fingerprint(source: Path) -> str:
+    """Names, sizes and modification times of the weight files (a retrained run differs)."""
+    files = sorted(source.rglob("*.safetensors")) if source.is_dir() else [source]
+    parts = [f"{f.relative_to(source) if source.is_dir() else f.name}:{f.stat().st_size}:"
+             f"{f.stat().st_mtime_ns}" for f in files if f.is_file()]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+
+def _generate(model: Any, loaded: LoadedRun, settings: Any, chunk: Sequence[Sample],
+              seed: int) -> torch.Tensor:
+    if model.modality == "speech":
+        assert model.speech_encoder is not None
+        audio = [_require(s.audio, s, "audio") for s in chunk]
+        cached = FeatureCache(default_cache_root(loaded.resolved), loaded.resolved.encoder
+                              ).features(audio, model.speech_encoder, log_summary=False)
+        features = pad_features(cached.features, cached.frame_rate)
+        return generate_images(model, settings, seed, features=features)
+    texts = [_require(s.transcript, s, "transcript") for s in chunk]
+    return generate_images(model, settings, seed, texts=texts)
+
+
+def _eval_batch(chunk: Sequence[Sample], images: torch.Tensor, resolution: int) -> EvalBatch:
+    references = torch.stack([load_image(_require(s.image, s, "image"), resolution)
+                              for s in chunk])
+    keys = sorted({key for s in chunk for key in s.labels})
+    return EvalBatch(images=images, references=references,
+                     transcripts=[s.transcript or "" for s in chunk],
+                     labels={k: [s.labels.get(k, "") for s in chunk] for k in keys})
+
+
+def _write_grid(state: EvaluationProgress, prompts: Sequence[Sample], resolution: int) -> None:
+    shown = prompts[:GRID_IMAGES]
+    real = [load_image(_require(s.image, s, "image"), resolution) for s in shown]
+    ours = [load_image(state.image_path(i), resolution) for i in range(len(shown))]
+    save_image(image_grid(real + ours, columns=len(shown), scale=2,
+                          row_labels=["real", "ours"]), state.folder / "samples.png")
+
+
+def _report_markdown(report: dict[str, Any]) -> str:
+    lines = [f"# Evaluation of {report['recipe']}", "",
+             f"- run: `{report['run']}` (checkpoint step {report['checkpoint_step']}"
+             f"{', EMA weights' if report['ema'] else ''})",
+             f"- data: {report['data']}, split: {report['split'] or 'recipe default'}, "
+             f"{report['samples']} prompts, seed {report['seed']}",
+             f"- sampling: {report['generate']['scheduler']}, {report['generate']['steps']} "
+             f"steps, guidance {report['generate']['guidance_scale']}",
+             f"- {report['generated']} images generated in {report['seconds']} s"
+             + (f" (resumed after {report['resumed_from']} prompts)"
+                if report["resumed_from"] else ""),
+             "", "| metric | value |", "|---|---|"]
+    for name, values in report["metrics"].items():
+        lines += [f"| {name}.{key} | {value:.4g} |" for key, value in values.items()]
+    lines += ["", "Real (top) and generated (bottom) images of the first prompts:", "",
+              "![samples](samples.png)", "", "Every generated image is in `images/`, in the "
+              "order of `plan.json`'s prompt ids.", ""]
+    return "\n".join(lines)
+
+
+class _Progress:
+    """A tqdm bar over prompts with an ETA (a no-op when disabled)."""
+
+    def __init__(self, total: int, initial: int, enabled: bool) -> None:
+        self.bar: Any = None
+        if enabled:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=total, initial=initial, desc="evaluate", unit="img",
+                            dynamic_ncols=True)
+
+    def update(self, count: int) -> None:
+        if self.bar is not None:
+            self.bar.update(count)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
 def _require(value: Any, sample: Sample, what: str) -> Any:

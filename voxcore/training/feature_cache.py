@@ -80,7 +80,8 @@ class FeatureCache:
         return self.root / encoder_key(self.bound, fingerprint)
 
     def features(
-        self, audio_paths: Sequence[Path], encoder: SpeechEncoder, batch_size: int = 16
+        self, audio_paths: Sequence[Path], encoder: SpeechEncoder, batch_size: int = 16,
+        *, log_summary: bool = True,
     ) -> CachedFeatures:
         """Features of each file, computing and storing the ones not cached yet."""
         from safetensors import safe_open
@@ -121,5 +122,6 @@ class FeatureCache:
             raise ValueError("no audio files were given to encode")
         cached_features = CachedFeatures([results[d] for d in digests], frame_rate, reused,
                                          len(pending))
-        log.info("speech features (%s): %s", self.encoder_name, cached_features.summary)
+        if log_summary:
+            log.info("speech features (%s): %s", self.encoder_name, cached_features.summary)
         return cached_features

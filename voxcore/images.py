@@ -18,9 +18,17 @@ class ImageError(UserError, ValueError):
     """An image file that cannot be used; the message names it and says what to do."""
 
 
-def load_image(path: str | os.PathLike[str], resolution: int) -> torch.Tensor:
-    """Read an image, scale its shorter side to ``resolution`` and center-crop it square.
+def load_image(
+    path: str | os.PathLike[str],
+    resolution: int,
+    *,
+    crop_position: float = 0.5,
+    flip: bool = False,
+) -> torch.Tensor:
+    """Read an image, scale its shorter side to ``resolution`` and crop it square.
 
+    ``crop_position`` places the square along the longer side (0 = left/top, 0.5 = center,
+    1 = right/bottom; a random crop draws it); ``flip`` mirrors the result left to right.
     Returns float32 ``[3, resolution, resolution]`` in ``[0, 1]``.
     """
     file = Path(path)
@@ -37,8 +45,11 @@ def load_image(path: str | os.PathLike[str], resolution: int) -> torch.Tensor:
     size = (max(resolution, round(width * scale)), max(resolution, round(height * scale)))
     if size != image.size:
         image = image.resize(size, Image.Resampling.BICUBIC, reducing_gap=3.0)
-    left, top = (size[0] - resolution) // 2, (size[1] - resolution) // 2
+    left = int((size[0] - resolution) * crop_position)
+    top = int((size[1] - resolution) * crop_position)
     image = image.crop((left, top, left + resolution, top + resolution))
+    if flip:
+        image = image.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
     array = np.asarray(image, dtype=np.float32) / 255.0
     return torch.from_numpy(array.copy()).permute(2, 0, 1).contiguous()
 

@@ -29,12 +29,26 @@ class DatasetSpec(ComponentSpec):
     weight: float = Field(default=1.0, gt=0, description="relative sampling weight in a mix")
 
 
+class ImageSection(_Section):
+    """How training images are brought to the generator's resolution.
+
+    The shorter side is scaled to the resolution, then a square is cropped (in the center or
+    at a random place along the longer side) and optionally mirrored. Random crops and flips
+    change every draw, so they turn a generator's latent cache off. Evaluation references are
+    always center crops.
+    """
+
+    crop: Literal["center", "random"] = "center"
+    hflip: bool = Field(default=False, description="mirror half of the draws left to right")
+
+
 class DataSection(_Section):
     """Which datasets to train and evaluate on."""
 
     train: list[DatasetSpec] = Field(default_factory=list)
     eval: list[DatasetSpec] = Field(default_factory=list)
     cache_dir: str | None = Field(default=None, description="where encoder features are cached")
+    images: ImageSection = Field(default_factory=ImageSection)
 
 
 class EmaSection(_Section):

@@ -1,5 +1,6 @@
-"""Training examples in memory: images at the generator's resolution plus speech features
-(from the feature cache) or transcripts, drawn from a weighted mix of datasets."""
+"""Training examples: images at the generator's resolution (or their cached latents) plus
+speech features (from the feature cache) or transcripts, drawn from a weighted mix of datasets.
+Small sets are held in memory, big ones read from disk one batch at a time."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from voxcore.images import load_image
 from voxcore.interfaces import Dataset, Sample, SpeechFeatures
 from voxcore.model import VoxModel
 from voxcore.recipe import BoundComponent
+from voxcore.recipe.schema import ImageSection
+from voxcore.training.content_cache import PRELOAD_BYTES, CachedRows
 from voxcore.training.feature_cache import FeatureCache
 from voxcore.training.latent_cache import LatentCache, supports_latent_cache
 
@@ -34,18 +37,54 @@ class Batch:
     encoded: bool = False
 
 
+class PixelImages:
+    """Training images at the generator's resolution, cropped and flipped as the recipe says.
+
+    Without augmentation and when they fit in :data:`PRELOAD_BYTES` they are decoded once and
+    kept in memory; otherwise each batch is read from the files, so memory stays flat.
+    """
+
+    def __init__(self, paths: Sequence[Path], resolution: int, settings: ImageSection,
+                 preload_bytes: int = PRELOAD_BYTES) -> None:
+        self.paths = list(paths)
+        self.resolution = resolution
+        self.settings = settings
+        self.augmented = settings.crop == "random" or settings.hflip
+        self.loaded: torch.Tensor | None = None
+        if not self.augmented and len(self.paths) * 3 * resolution**2 * 4 <= preload_bytes:
+            self.loaded = torch.stack([load_image(path, resolution) for path in self.paths])
+
+    def rows(self, indices: Sequence[int], generator: torch.Generator) -> torch.Tensor:
+        """The images at ``indices`` (augmentations drawn from ``generator``)."""
+        if self.loaded is not None:
+            return self.loaded[list(indices)]
+        if not self.augmented:
+            return torch.stack([load_image(self.paths[i], self.resolution) for i in indices])
+        count = len(indices)
+        positions = (torch.rand(count, generator=generator) if self.settings.crop == "random"
+                     else torch.full((count,), 0.5))
+        flips = (torch.rand(count, generator=generator) < 0.5 if self.settings.hflip
+                 else torch.zeros(count, dtype=torch.bool))
+        return torch.stack([
+            load_image(self.paths[i], self.resolution, crop_position=float(position),
+                       flip=bool(flip))
+            for i, position, flip in zip(indices, positions, flips, strict=True)])
+
+
 @dataclass
 class Examples:
     """Every training example, and the probability of drawing each one.
 
-    ``images`` are pixel images at the generator's resolution, or, when ``encoded``, the
+    ``images`` gives pixel images at the generator's resolution, or, when ``encoded``, the
     generator's cached encodings of them (see :mod:`voxcore.training.latent_cache`);
-    ``previews`` are the first few pixel images either way (for validation grids).
+    ``features`` the cached speech features of each example (text models have ``texts``
+    instead). Both are read one batch at a time when they do not fit in memory. ``previews``
+    are the first few pixel images (for validation grids).
     """
 
     samples: list[Sample]
-    images: torch.Tensor
-    features: list[torch.Tensor] | None
+    images: PixelImages | CachedRows
+    features: CachedRows | None
     texts: list[str] | None
     frame_rate: float
     weights: torch.Tensor
@@ -60,14 +99,20 @@ class Examples:
         return torch.multinomial(self.weights, count, replacement=True,
                                  generator=generator).tolist()
 
-    def batch(self, indices: Sequence[int]) -> Batch:
-        """The micro-batch of these examples (features padded, with a mask)."""
-        images = self.images[list(indices)]
+    def batch(self, indices: Sequence[int], generator: torch.Generator | None = None) -> Batch:
+        """The micro-batch of these examples (features padded, with a mask).
+
+        ``generator`` draws the random crops and flips, if the recipe asks for them.
+        """
+        if isinstance(self.images, CachedRows):
+            images = torch.stack(self.images.rows(indices))
+        else:
+            images = self.images.rows(indices, generator or torch.Generator().manual_seed(0))
         if self.texts is not None:
             return Batch(images, None, [self.texts[i] for i in indices], self.encoded)
         assert self.features is not None
-        return Batch(images, pad_features([self.features[i] for i in indices], self.frame_rate),
-                     None, self.encoded)
+        return Batch(images, pad_features(self.features.rows(indices), self.frame_rate), None,
+                     self.encoded)
 
 
 def pad_features(rows: Sequence[torch.Tensor], frame_rate: float) -> SpeechFeatures:
@@ -96,8 +141,14 @@ def load_examples(
     encoder: BoundComponent,
     cache_root: Path,
     resolution: int,
+    image_settings: ImageSection | None = None,
 ) -> Examples:
-    """Load every example of the training datasets into memory."""
+    """Index every example of the training datasets, filling the feature and latent caches.
+
+    Only file paths and cache entries are held; the tensors themselves stay on disk unless
+    they fit in memory (see :class:`CachedRows` and :class:`PixelImages`).
+    """
+    image_settings = image_settings or ImageSection()
     samples: list[Sample] = []
     probabilities: list[float] = []
     for spec, dataset, weight in zip(specs, build_datasets(specs, "data.train"), weights,
@@ -114,14 +165,20 @@ def load_examples(
         image_paths.append(sample.image)
     previews = torch.stack([load_image(path, resolution) for path in image_paths[:PREVIEWS]])
     cache_key = supports_latent_cache(model.generator)
+    if cache_key and (image_settings.crop == "random" or image_settings.hflip):
+        log.warning("the latent cache is off: data.images asks for random crops or flips, "
+                    "which change every draw")
+        cache_key = ""
+    images: PixelImages | CachedRows
     if cache_key:
         generator = model.generator
-        images = LatentCache(cache_root, cache_key).encodings(
+        filled = LatentCache(cache_root, cache_key).fill(
             image_paths, lambda path: load_image(path, resolution),
             lambda batch: generator.encode_for_cache(batch.to(_device(generator))),  # type: ignore[operator]
             type(generator).__name__)
+        images = CachedRows(filled.entries, "encoding")
     else:
-        images = torch.stack([load_image(path, resolution) for path in image_paths])
+        images = PixelImages(image_paths, resolution, image_settings)
     weight_tensor = torch.tensor(probabilities, dtype=torch.float64)
     if model.modality == "text":
         texts = []
@@ -138,9 +195,9 @@ def load_examples(
             raise UserError(f"sample {sample.id!r} has no audio, which the speech encoder needs")
         paths.append(sample.audio)
     assert model.speech_encoder is not None
-    cached = FeatureCache(cache_root, encoder).features(paths, model.speech_encoder)
-    return Examples(samples, images, cached.features, None, cached.frame_rate, weight_tensor,
-                    previews, bool(cache_key))
+    filled, frame_rate = FeatureCache(cache_root, encoder).fill(paths, model.speech_encoder)
+    return Examples(samples, images, CachedRows(filled.entries, "features"), None, frame_rate,
+                    weight_tensor, previews, bool(cache_key))
 
 
 def _device(module: object) -> torch.device:

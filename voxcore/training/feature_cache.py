@@ -19,8 +19,16 @@ import torch
 
 from voxcore.audio import load_audio
 from voxcore.interfaces import SpeechEncoder
-from voxcore.io import save_tensors
 from voxcore.recipe import BoundComponent
+from voxcore.training.content_cache import (
+    CachedRows,
+    CacheFill,
+    ContentCache,
+    entry_metadata,
+    file_digest,
+)
+
+__all__ = ["CachedFeatures", "FeatureCache", "encoder_key", "file_digest"]
 
 log = logging.getLogger(__name__)
 
@@ -40,15 +48,6 @@ def encoder_key(encoder: BoundComponent, fingerprint: str = "") -> str:
     if fingerprint:
         identity["weights"] = fingerprint
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:20]
-
-
-def file_digest(path: Path) -> str:
-    """SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -79,49 +78,39 @@ class FeatureCache:
         fingerprint = str(getattr(encoder, "weights_fingerprint", "") or "")
         return self.root / encoder_key(self.bound, fingerprint)
 
+    def fill(
+        self, audio_paths: Sequence[Path], encoder: SpeechEncoder, batch_size: int = 16,
+        *, log_summary: bool = True,
+    ) -> tuple[CacheFill, float]:
+        """The cache entry of each file (computing missing ones) and the features' frame rate.
+
+        Each entry holds the valid frames ``[n_i, D]`` of one file as tensor ``"features"``.
+        """
+        cache = ContentCache(self.root, self.folder_for(encoder), "features")
+        rates: list[float] = []
+
+        def compute(paths: Sequence[Path]) -> list[tuple[torch.Tensor, dict[str, str]]]:
+            encoded = encoder.encode([load_audio(path) for path in paths])
+            rates.append(encoded.frame_rate)
+            metadata = {"frame_rate": str(encoded.frame_rate), "encoder": self.encoder_name}
+            return [(encoded.features[row][encoded.mask[row]].float().cpu(), metadata)
+                    for row in range(len(paths))]
+
+        if not audio_paths:
+            raise ValueError("no audio files were given to encode")
+        filled = cache.fill(audio_paths, compute, batch_size)
+        frame_rate = rates[0] if rates else float(
+            entry_metadata(filled.entries[0])["frame_rate"])
+        if log_summary:
+            log.info("speech features (%s): %s", self.encoder_name, filled.summary)
+        return filled, frame_rate
+
     def features(
         self, audio_paths: Sequence[Path], encoder: SpeechEncoder, batch_size: int = 16,
         *, log_summary: bool = True,
     ) -> CachedFeatures:
         """Features of each file, computing and storing the ones not cached yet."""
-        from safetensors import safe_open
-
-        folder = self.folder_for(encoder)
-
-        def path_for(digest: str) -> Path:
-            return folder / digest[:2] / f"{digest}.safetensors"
-
-        digests = [file_digest(path) for path in audio_paths]
-        results: dict[str, torch.Tensor] = {}
-        missing: dict[str, Path] = {}
-        frame_rate: float | None = None
-        for digest, path in zip(digests, audio_paths, strict=True):
-            if digest in results or digest in missing:
-                continue
-            cached = path_for(digest)
-            if cached.is_file():
-                with safe_open(str(cached), framework="pt") as handle:
-                    results[digest] = handle.get_tensor("features")
-                    frame_rate = float(handle.metadata()["frame_rate"])
-            else:
-                missing[digest] = path
-        reused = len(results)
-        pending = list(missing.items())
-        for start in range(0, len(pending), batch_size):
-            chunk = pending[start:start + batch_size]
-            with torch.no_grad():
-                encoded = encoder.encode([load_audio(path) for _, path in chunk])
-            frame_rate = encoded.frame_rate
-            for row, (digest, _) in enumerate(chunk):
-                valid = encoded.features[row][encoded.mask[row]].float().cpu()
-                save_tensors(path_for(digest), {"features": valid},
-                             metadata={"frame_rate": str(encoded.frame_rate),
-                                       "encoder": self.encoder_name})
-                results[digest] = valid
-        if frame_rate is None:
-            raise ValueError("no audio files were given to encode")
-        cached_features = CachedFeatures([results[d] for d in digests], frame_rate, reused,
-                                         len(pending))
-        if log_summary:
-            log.info("speech features (%s): %s", self.encoder_name, cached_features.summary)
-        return cached_features
+        filled, frame_rate = self.fill(audio_paths, encoder, batch_size, log_summary=log_summary)
+        rows = CachedRows(filled.entries, "features", preload_bytes=0)
+        return CachedFeatures(rows.rows(range(len(rows))), frame_rate, filled.reused,
+                              filled.computed)

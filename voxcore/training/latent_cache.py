@@ -10,7 +10,8 @@ step. It opts in with two methods:
   (for a VAE: posterior mean and standard deviation), which its
   ``training_loss_from_encoded`` turns into the same loss ``training_loss`` gives on the images.
 
-Files live under ``<cache root>/latents/<key>/<image digest>.safetensors``.
+Files live under ``<cache root>/latents/<key>/<image digest>.safetensors`` (see
+:mod:`voxcore.training.content_cache`).
 """
 
 from __future__ import annotations
@@ -21,8 +22,7 @@ from pathlib import Path
 
 import torch
 
-from voxcore.io import save_tensors
-from voxcore.training.feature_cache import file_digest
+from voxcore.training.content_cache import CacheFill, ContentCache
 
 log = logging.getLogger(__name__)
 
@@ -43,37 +43,19 @@ class LatentCache:
     """Encodings of one generator's image encoder under ``root/latents/<key>/``."""
 
     def __init__(self, root: Path, key: str) -> None:
+        self.root = root
         self.folder = root / "latents" / key
 
-    def encodings(self, paths: Sequence[Path], load: Callable[[Path], torch.Tensor],
-                  encode: Callable[[torch.Tensor], torch.Tensor], name: str) -> torch.Tensor:
-        """The encoding of each image file, computing (``load`` then ``encode``) missing ones."""
-        from safetensors import safe_open
+    def fill(self, paths: Sequence[Path], load: Callable[[Path], torch.Tensor],
+             encode: Callable[[torch.Tensor], torch.Tensor], name: str) -> CacheFill:
+        """The entry of each image file, computing (``load`` then ``encode``) missing ones.
 
-        digests = [file_digest(path) for path in paths]
-        found: dict[str, torch.Tensor] = {}
-        missing: dict[str, Path] = {}
-        for digest, path in zip(digests, paths, strict=True):
-            if digest in found or digest in missing:
-                continue
-            file = self._path(digest)
-            if file.is_file():
-                with safe_open(str(file), framework="pt") as handle:
-                    found[digest] = handle.get_tensor("encoding")
-            else:
-                missing[digest] = path
-        reused = len(found)
-        pending = list(missing.items())
-        for start in range(0, len(pending), _BATCH):
-            chunk = pending[start:start + _BATCH]
-            with torch.no_grad():
-                encoded = encode(torch.stack([load(path) for _, path in chunk])).float().cpu()
-            for row, (digest, _) in enumerate(chunk):
-                save_tensors(self._path(digest), {"encoding": encoded[row]})
-                found[digest] = encoded[row]
-        log.info("image latents (%s): %d reused from the cache, %d computed", name, reused,
-                 len(pending))
-        return torch.stack([found[d] for d in digests])
+        Each entry holds one image's encoding as tensor ``"encoding"``.
+        """
+        def compute(chunk: Sequence[Path]) -> list[tuple[torch.Tensor, dict[str, str]]]:
+            encoded = encode(torch.stack([load(path) for path in chunk])).float().cpu()
+            return [(row, {}) for row in encoded]
 
-    def _path(self, digest: str) -> Path:
-        return self.folder / digest[:2] / f"{digest}.safetensors"
+        filled = ContentCache(self.root, self.folder, "encoding").fill(paths, compute, _BATCH)
+        log.info("image latents (%s): %s", name, filled.summary)
+        return filled

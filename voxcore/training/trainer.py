@@ -103,7 +103,8 @@ def train(
         examples = load_examples(model, resolved.train_data,
                                  [spec.weight for spec in resolved.recipe.data.train],
                                  resolved.encoder, default_cache_root(resolved),
-                                 model.generator_part.resolution)
+                                 model.generator_part.resolution,
+                                 resolved.recipe.data.images)
     if main:
         run.write_metadata(resolved)
         _attach_log_file(run)
@@ -142,8 +143,9 @@ def train(
             for micro in range(config.grad_accum):
                 draws = torch.Generator().manual_seed(
                     step_seed(resolved.recipe.seed, step, micro, accelerator.process_index))
-                batch = _to_device(examples.batch(examples.draw(config.batch_size, draws)),
-                                   accelerator.device)
+                batch = _to_device(
+                    examples.batch(examples.draw(config.batch_size, draws), draws),
+                    accelerator.device)
                 drop = torch.rand(config.batch_size, generator=draws) < config.cond_dropout
                 syncing = micro == config.grad_accum - 1
                 with (nullcontext() if syncing else accelerator.no_sync(wrapped)):

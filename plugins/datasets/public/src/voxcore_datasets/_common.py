@@ -1,0 +1,103 @@
+"""Pieces every public dataset shares: the dataset class and problem reporting."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+
+from voxcore.data.manifest import MAX_LISTED, DatasetError
+from voxcore.interfaces import Sample
+
+__all__ = ["SampleList", "check_referenced_files", "raise_problems", "read_text",
+           "require_dir", "require_file"]
+
+
+class SampleList:
+    """A loaded split: the samples in file order, as a :class:`voxcore.interfaces.Dataset`.
+
+    ``name`` says which dataset and split it is (for messages and ``repr``).
+    """
+
+    def __init__(self, name: str, samples: Sequence[Sample]) -> None:
+        self.name = name
+        self.samples: list[Sample] = list(samples)
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def __getitem__(self, index: int) -> Sample:
+        return self.samples[index]
+
+    def __repr__(self) -> str:
+        return f"SampleList({self.name!r}, {len(self)} samples)"
+
+    def label_values(self, key: str) -> list[str]:
+        """Sorted distinct values of label ``key`` (as :class:`voxcore.data.ManifestDataset`).
+
+        Raises :class:`DatasetError` naming the label keys present when no sample has ``key``.
+        """
+        values = {s.labels[key] for s in self.samples if key in s.labels}
+        if not values and self.samples:
+            known = sorted({k for s in self.samples for k in s.labels})
+            raise DatasetError(f"no sample of {self.name} has label {key!r}; labels present: "
+                               f"{', '.join(known) or 'none'}")
+        return sorted(values)
+
+
+def raise_problems(prefix: str, problems: Sequence[str], noun: str = "problem",
+                   hint: str = "") -> None:
+    """Raise one :class:`DatasetError` listing ``problems`` (if any), like ``read_manifest``."""
+    if not problems:
+        return
+    count = len(problems)
+    lines = [f"{prefix} {count} {noun}{'s' if count != 1 else ''}:"]
+    lines += [f"  - {problem}" for problem in problems[:MAX_LISTED]]
+    if count > MAX_LISTED:
+        lines.append(f"  ... and {count - MAX_LISTED} more")
+    if hint:
+        lines.append(hint)
+    raise DatasetError("\n".join(lines))
+
+
+def require_dir(path: Path, what: str, hint: str) -> Path:
+    """``path`` if it is a folder, else a :class:`DatasetError` naming ``what`` and ``hint``."""
+    if not path.is_dir():
+        state = "is not a folder" if path.exists() else "does not exist"
+        raise DatasetError(f"{what} {path.absolute()} {state}; {hint}")
+    return path
+
+
+def require_file(path: Path, what: str, hint: str) -> Path:
+    """``path`` if it is a file, else a :class:`DatasetError` naming ``what`` and ``hint``."""
+    if not path.is_file():
+        state = "is not a file" if path.exists() else "does not exist"
+        raise DatasetError(f"{what} {path.absolute()} {state}; {hint}")
+    return path
+
+
+def read_text(path: Path) -> str:
+    """The UTF-8 text of ``path`` (a :class:`DatasetError` if it is not UTF-8)."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise DatasetError(f"{path} is not UTF-8 text ({exc}); is it the right file?") from None
+
+
+def numbered_lines(text: str) -> Iterator[tuple[int, str]]:
+    """``(line number, line)`` of the non-blank lines of ``text`` (numbers start at 1)."""
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.strip():
+            yield number, line
+
+
+def check_referenced_files(
+    entries: Iterable[tuple[str, str, Path | None]], source: Path, hint: str
+) -> None:
+    """Report every ``(where, field, path)`` whose file does not exist, all at once.
+
+    ``where`` locates the reference in ``source`` (for example ``"line 4"``).
+    """
+    missing = [f"{where}: {field} {path}" for where, field, path in entries
+               if path is not None and not os.path.isfile(path)]
+    raise_problems(f"{source} references", missing, noun="missing file", hint=hint)

@@ -1,0 +1,1 @@
+"""voxcore plugin: cascade baseline encoders (work in progress)."""

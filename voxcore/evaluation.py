@@ -31,6 +31,7 @@ from voxcore.recipe import BoundComponent
 from voxcore.training.data import pad_features
 from voxcore.training.feature_cache import FeatureCache
 from voxcore.training.trainer import default_cache_root
+from voxcore.training.transcript_cache import TranscriptCache
 
 log = logging.getLogger(__name__)
 
@@ -192,7 +193,12 @@ def _generate(model: Any, loaded: LoadedRun, settings: Any, chunk: Sequence[Samp
                               ).features(audio, model.speech_encoder, log_summary=False)
         features = pad_features(cached.features, cached.frame_rate)
         return generate_images(model, settings, seed, features=features)
-    texts = [_require(s.transcript, s, "transcript") for s in chunk]
+    if model.transcriber is not None:
+        audio = [_require(s.audio, s, "audio") for s in chunk]
+        texts = TranscriptCache(default_cache_root(loaded.resolved), loaded.resolved.encoder,
+                                model.transcriber).transcripts(audio, log_summary=False)
+    else:
+        texts = [_require(s.transcript, s, "transcript") for s in chunk]
     return generate_images(model, settings, seed, texts=texts)
 
 

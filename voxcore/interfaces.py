@@ -35,6 +35,7 @@ __all__ = [
     "Sample",
     "SpeechEncoder",
     "TextEncoder",
+    "Transcriber",
     "Bottleneck",
     "ImageGenerator",
     "Metric",
@@ -184,6 +185,24 @@ class TextEncoder(Protocol):
 
     def encode_text(self, texts: Sequence[str]) -> SpeechFeatures:
         """Encode a batch of transcripts of any lengths."""
+        ...
+
+
+@runtime_checkable
+class Transcriber(Protocol):
+    """A text encoder that can also hear: the cascaded ASR -> text-to-image baseline.
+
+    A :class:`TextEncoder` that also has ``transcribe`` (speech recognition, frozen) trains
+    on the transcripts it makes of the training audio, and turns audio prompts into text
+    before encoding them. Transcripts are cached on disk by audio content and
+    ``transcriber_fingerprint`` (which must change whenever the transcripts could: other
+    weights, another language or decoding setting).
+    """
+
+    transcriber_fingerprint: str
+
+    def transcribe(self, waveforms: Sequence[Waveform]) -> list[str]:
+        """The text spoken in each utterance."""
         ...
 
 

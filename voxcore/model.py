@@ -21,6 +21,7 @@ from voxcore.interfaces import (
     SpeechEncoder,
     SpeechFeatures,
     TextEncoder,
+    Transcriber,
     Waveform,
 )
 from voxcore.recipe import ResolvedRecipe
@@ -48,6 +49,9 @@ class VoxModel(torch.nn.Module):
         self.modality: Modality = "text" if isinstance(encoder, TextEncoder) else "speech"
         self.bottleneck = _as_module(bottleneck, "bottleneck")
         self.generator = _as_module(generator, "generator")
+        #: Set for a cascade (ASR, then a text encoder): audio is transcribed, then encoded.
+        self.transcriber: Transcriber | None = (
+            encoder if isinstance(encoder, Transcriber) and self.modality == "text" else None)
         if self.modality == "text":
             self.text_encoder: torch.nn.Module | None = _as_module(encoder, "encoder")
             self.speech_encoder: SpeechEncoder | None = None
@@ -72,7 +76,11 @@ class VoxModel(torch.nn.Module):
         return generator
 
     def encode_speech(self, waveforms: Sequence[Waveform]) -> SpeechFeatures:
-        """Frozen speech features of a batch of utterances."""
+        """Frozen speech features of a batch of utterances (a cascade transcribes them, then
+        encodes the transcripts)."""
+        if self.transcriber is not None:
+            with torch.no_grad():
+                return self.encode_text(self.transcriber.transcribe(waveforms))
         if self.speech_encoder is None:
             raise UserError("this model was trained on text, not speech: give it transcripts "
                             "(--text) instead of audio")

@@ -20,6 +20,7 @@ from voxcore.recipe.schema import ImageSection
 from voxcore.training.content_cache import PRELOAD_BYTES, CachedRows
 from voxcore.training.feature_cache import FeatureCache
 from voxcore.training.latent_cache import LatentCache, supports_latent_cache
+from voxcore.training.transcript_cache import TranscriptCache
 
 log = logging.getLogger(__name__)
 
@@ -180,6 +181,11 @@ def load_examples(
     else:
         images = PixelImages(image_paths, resolution, image_settings)
     weight_tensor = torch.tensor(probabilities, dtype=torch.float64)
+    if model.transcriber is not None:
+        texts = TranscriptCache(cache_root, encoder, model.transcriber).transcripts(
+            audio_paths(samples, "the cascade's speech recognizer"))
+        return Examples(samples, images, None, texts, 1.0, weight_tensor, previews,
+                        bool(cache_key))
     if model.modality == "text":
         texts = []
         for sample in samples:
@@ -189,15 +195,21 @@ def load_examples(
             texts.append(sample.transcript)
         return Examples(samples, images, None, texts, 1.0, weight_tensor, previews,
                         bool(cache_key))
-    paths = []
-    for sample in samples:
-        if sample.audio is None:
-            raise UserError(f"sample {sample.id!r} has no audio, which the speech encoder needs")
-        paths.append(sample.audio)
+    paths = audio_paths(samples, "the speech encoder")
     assert model.speech_encoder is not None
     filled, frame_rate = FeatureCache(cache_root, encoder).fill(paths, model.speech_encoder)
     return Examples(samples, images, CachedRows(filled.entries, "features"), None, frame_rate,
                     weight_tensor, previews, bool(cache_key))
+
+
+def audio_paths(samples: Sequence[Sample], needed_by: str) -> list[Path]:
+    """The audio file of each sample; a sample without one is a :class:`UserError`."""
+    paths = []
+    for sample in samples:
+        if sample.audio is None:
+            raise UserError(f"sample {sample.id!r} has no audio, which {needed_by} needs")
+        paths.append(sample.audio)
+    return paths
 
 
 def _device(module: object) -> torch.device:

@@ -1,0 +1,195 @@
+"""Whisper speech recognition: waveforms in, transcripts out (the first half of the cascade).
+
+A frozen :class:`~transformers.WhisperForConditionalGeneration` (safetensors only) decodes each
+utterance with ``generate`` (greedy or beam search), batched; every utterance is padded to
+Whisper's 30 s window on its own, so a transcript does not depend on what else is in its batch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from transformers import (
+    WhisperConfig,
+    WhisperFeatureExtractor,
+    WhisperForConditionalGeneration,
+    WhisperTokenizer,
+)
+
+from voxcore.audio import AudioError, to_mono_batch
+from voxcore.errors import UserError
+from voxcore.hub import folder_fingerprint, resolve_pretrained
+from voxcore.interfaces import Waveform
+from voxcore_asr import AsrConfig
+from voxcore_asr.clip_text import DTYPES
+
+__all__ = ["WhisperTranscriber", "load_transcriber", "language_code", "CHECKPOINT_FILES"]
+
+#: The files of a Whisper checkpoint the transcriber reads (and downloads, when it has to).
+CHECKPOINT_FILES = ("config.json", "generation_config.json", "preprocessor_config.json",
+                    "model.safetensors", "model.safetensors.index.json", "model-*.safetensors",
+                    "vocab.json", "merges.txt", "normalizer.json", "added_tokens.json",
+                    "special_tokens_map.json", "tokenizer_config.json")
+
+
+class WhisperTranscriber:
+    """Transcribes waveforms with a frozen Whisper model (not an ``nn.Module`` on purpose).
+
+    It is kept out of the module tree of whatever holds it, so Whisper's weights never enter a
+    trainable state dict; move it with :meth:`to`. ``fingerprint`` identifies the weights and
+    the generation settings (see :attr:`fingerprint`).
+    """
+
+    def __init__(self, config: AsrConfig, model: WhisperForConditionalGeneration,
+                 feature_extractor: WhisperFeatureExtractor, tokenizer: WhisperTokenizer,
+                 weights_fingerprint: str = "") -> None:
+        self.config = config
+        self.model = model.to(DTYPES[config.dtype]).eval().requires_grad_(False)
+        self.feature_extractor = feature_extractor
+        self.tokenizer = tokenizer
+        self.sample_rate: int = int(feature_extractor.sampling_rate)
+        self.window_samples: int = int(feature_extractor.n_samples)
+        self.weights_fingerprint = weights_fingerprint
+        self.multilingual = _is_multilingual(model)
+        # The decoder prompt (start, language, task, no-timestamps) takes up to 4 positions.
+        positions = int(model.config.max_target_positions)
+        #: ``config.max_new_tokens``, capped so that prompt + output fit Whisper's positions.
+        self.max_new_tokens: int = max(1, min(config.max_new_tokens, positions - 4))
+        settings = {"weights": weights_fingerprint, "language": self.language,
+                    "task": self.task, "max_new_tokens": self.max_new_tokens,
+                    "num_beams": config.num_beams, "dtype": config.dtype}
+        digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
+        #: Hash of the weights fingerprint and every setting that changes a transcript.
+        self.fingerprint: str = digest[:16]
+
+    @property
+    def language(self) -> str | None:
+        """The language code passed to ``generate`` (``None`` for English-only checkpoints and
+        for detection): ``config.language`` with names such as 'English' turned into codes."""
+        if not self.multilingual or self.config.language is None:
+            return None
+        return language_code(self.config.language)
+
+    @property
+    def task(self) -> str | None:
+        """The task passed to ``generate`` (``None`` for English-only checkpoints)."""
+        return self.config.task if self.multilingual else None
+
+    @property
+    def device(self) -> torch.device:
+        """Where Whisper's weights are."""
+        weight: torch.Tensor = self.model.model.encoder.conv1.weight
+        return weight.device
+
+    def to(self, device: torch.device | str) -> WhisperTranscriber:
+        """Move Whisper to ``device`` (its dtype stays the configured one)."""
+        self.model.to(device)
+        return self
+
+    def transcribe(self, waveforms: Sequence[Waveform]) -> list[str]:
+        """One transcript per utterance (up to 30 s each, any rate and channel count)."""
+        waveforms = list(waveforms)
+        if not waveforms:
+            return []
+        texts: list[str] = []
+        size = self.config.batch_size
+        for start in range(0, len(waveforms), size):
+            texts.extend(self._transcribe_batch(waveforms[start:start + size], start))
+        return texts
+
+    def _transcribe_batch(self, waveforms: list[Waveform], offset: int) -> list[str]:
+        batch, lengths = to_mono_batch(waveforms, self.sample_rate)
+        too_long = [i for i, n in enumerate(lengths.tolist()) if n > self.window_samples]
+        if too_long:
+            seconds = lengths[too_long[0]].item() / self.sample_rate
+            limit = self.window_samples / self.sample_rate
+            raise AudioError(f"utterance {offset + too_long[0]} is {seconds:.1f} s long; the asr "
+                             f"encoder transcribes at most {limit:g} s at a time. Split or trim "
+                             "longer recordings first")
+        arrays = [row[:n].cpu().numpy() for row, n in zip(batch, lengths.tolist(), strict=True)]
+        inputs = self.feature_extractor(arrays, sampling_rate=self.sample_rate,
+                                        return_tensors="pt", padding="max_length")
+        features = inputs["input_features"].to(device=self.device,
+                                               dtype=self.model.model.encoder.conv1.weight.dtype)
+        options: dict[str, Any] = {"max_new_tokens": self.max_new_tokens,
+                                   "num_beams": self.config.num_beams, "do_sample": False}
+        if self.multilingual:
+            options["task"] = self.task
+            if self.language is not None:
+                options["language"] = self.language
+        with torch.no_grad():
+            ids = self.model.generate(features, **options)
+        decoded: list[str] = self.tokenizer.batch_decode(ids, skip_special_tokens=True)
+        return [text.strip() for text in decoded]
+
+
+def language_code(language: str) -> str:
+    """Whisper's code of a language given by code or name (``'English'`` -> ``'en'``)."""
+    from transformers.models.whisper.tokenization_whisper import TO_LANGUAGE_CODE
+
+    lowered = language.strip().lower()
+    return TO_LANGUAGE_CODE.get(lowered, lowered)
+
+
+def _is_multilingual(model: WhisperForConditionalGeneration) -> bool:
+    generation = model.generation_config
+    flag = getattr(generation, "is_multilingual", None)
+    if flag is not None:
+        return bool(flag)
+    return bool(getattr(generation, "lang_to_id", None))
+
+
+def load_transcriber(config: AsrConfig) -> WhisperTranscriber:
+    """Load the Whisper checkpoint ``config.model`` names, frozen and in eval mode."""
+    folder = resolve_pretrained(config.model, what="Whisper checkpoint",
+                                allow_patterns=CHECKPOINT_FILES, revision=config.revision,
+                                cache_dir=config.cache_dir)
+    if not (folder / "config.json").is_file():
+        raise UserError(f"Whisper checkpoint folder {folder} has no config.json; point "
+                        "encoder.config.model at a folder saved with save_pretrained()")
+    whisper_config = WhisperConfig.from_pretrained(folder)
+    if getattr(whisper_config, "model_type", None) != "whisper":
+        raise UserError(f"{folder}/config.json describes a {whisper_config.model_type!r} model, "
+                        "not Whisper; set encoder.config.model to a Whisper checkpoint")
+    _require_safetensors(folder)
+    for name in ("vocab.json", "merges.txt"):
+        if not (folder / name).is_file():
+            raise UserError(f"Whisper checkpoint {folder} has no {name} (its tokenizer); the asr "
+                            "encoder needs the tokenizer to turn generated tokens into text. "
+                            "Save it next to the model (WhisperProcessor.save_pretrained)")
+    if (folder / "preprocessor_config.json").is_file():
+        extractor = WhisperFeatureExtractor.from_pretrained(folder)
+    else:
+        extractor = WhisperFeatureExtractor(feature_size=whisper_config.num_mel_bins)
+    if extractor.feature_size != whisper_config.num_mel_bins:
+        raise UserError(f"{folder}: preprocessor_config.json makes {extractor.feature_size} mel "
+                        f"bins but the model expects {whisper_config.num_mel_bins}")
+    tokenizer = WhisperTokenizer.from_pretrained(folder)
+    model = WhisperForConditionalGeneration.from_pretrained(
+        folder, use_safetensors=True, dtype=DTYPES[config.dtype])
+    transcriber = WhisperTranscriber(config, model, extractor, tokenizer,
+                                     folder_fingerprint(folder, CHECKPOINT_FILES))
+    if config.language is not None and transcriber.multilingual:
+        languages = getattr(model.generation_config, "lang_to_id", None) or {}
+        known = {token.strip("<|>") for token in languages}
+        if known and transcriber.language not in known:
+            raise UserError(f"encoder.config.language={config.language!r} is not a language of "
+                            f"Whisper checkpoint {config.model!r}; it knows "
+                            f"{', '.join(sorted(known))}")
+    return transcriber
+
+
+def _require_safetensors(folder: Path) -> None:
+    if (folder / "model.safetensors").is_file() or (
+            folder / "model.safetensors.index.json").is_file():
+        return
+    pickled = sorted(p.name for p in folder.glob("*.bin"))
+    hint = (f" It has {', '.join(pickled)}: voxcore loads only safetensors, convert them with "
+            "transformers (from_pretrained(...).save_pretrained(..., safe_serialization=True))"
+            if pickled else "")
+    raise UserError(f"Whisper checkpoint {folder} lacks model.safetensors.{hint}")

@@ -11,9 +11,10 @@ from voxcore.data.manifest import (
     MANIFEST_FIELDS,
     DatasetError,
     ManifestDataset,
+    SampleList,
     read_manifest,
     write_manifest,
 )
 
-__all__ = ["MANIFEST_FIELDS", "DatasetError", "ManifestDataset", "read_manifest",
+__all__ = ["MANIFEST_FIELDS", "DatasetError", "ManifestDataset", "SampleList", "read_manifest",
            "write_manifest"]

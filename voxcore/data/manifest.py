@@ -28,6 +28,7 @@ __all__ = [
     "DatasetError",
     "MANIFEST_FIELDS",
     "ManifestDataset",
+    "SampleList",
     "read_manifest",
     "write_manifest",
 ]
@@ -119,16 +120,16 @@ def write_manifest(path: str | os.PathLike[str], samples: Iterable[Sample]) -> N
     write_text_atomic(manifest, "".join(line + "\n" for line in lines))
 
 
-class ManifestDataset:
-    """The samples of one manifest, as a :class:`voxcore.interfaces.Dataset`.
+class SampleList:
+    """Loaded samples in a fixed order, as a :class:`voxcore.interfaces.Dataset`.
 
-    ``ManifestDataset(path)`` reads (and checks) the manifest once; ``samples`` is the list of
-    :class:`~voxcore.interfaces.Sample` s in file order and ``path`` the manifest.
+    ``name`` says which dataset (and split) they are, for messages and ``repr``. Dataset
+    plugins that parse their own release formats return one of these.
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, check_files: bool = True) -> None:
-        self.path = Path(path)
-        self.samples: list[Sample] = read_manifest(self.path, check_files=check_files)
+    def __init__(self, name: str, samples: Sequence[Sample]) -> None:
+        self.name = name
+        self.samples: list[Sample] = list(samples)
 
     def __len__(self) -> int:
         return len(self.samples)
@@ -137,7 +138,7 @@ class ManifestDataset:
         return self.samples[index]
 
     def __repr__(self) -> str:
-        return f"ManifestDataset({str(self.path)!r}, {len(self)} samples)"
+        return f"{type(self).__name__}({self.name!r}, {len(self)} samples)"
 
     def label_values(self, key: str) -> list[str]:
         """Sorted distinct values of label ``key`` over the samples that have it.
@@ -147,9 +148,21 @@ class ManifestDataset:
         values = {s.labels[key] for s in self.samples if key in s.labels}
         if not values and self.samples:
             known = sorted({k for s in self.samples for k in s.labels})
-            raise DatasetError(f"no sample of {self.path} has label {key!r}; labels present: "
+            raise DatasetError(f"no sample of {self.name} has label {key!r}; labels present: "
                                f"{', '.join(known) or 'none'}")
         return sorted(values)
+
+
+class ManifestDataset(SampleList):
+    """The samples of one manifest, as a :class:`voxcore.interfaces.Dataset`.
+
+    ``ManifestDataset(path)`` reads (and checks) the manifest once; ``samples`` is the list of
+    :class:`~voxcore.interfaces.Sample` s in file order and ``path`` the manifest.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, check_files: bool = True) -> None:
+        self.path = Path(path)
+        super().__init__(str(self.path), read_manifest(self.path, check_files=check_files))
 
 
 def _numbered_lines(text: str) -> Iterator[tuple[int, str]]:

@@ -1,4 +1,5 @@
-"""Pieces every public dataset shares: the dataset class and problem reporting."""
+"""Pieces every public dataset shares: problem reporting (the dataset class is the core's
+:class:`voxcore.data.SampleList`)."""
 
 from __future__ import annotations
 
@@ -6,43 +7,10 @@ import os
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
-from voxcore.data.manifest import MAX_LISTED, DatasetError
-from voxcore.interfaces import Sample
+from voxcore.data.manifest import MAX_LISTED, DatasetError, SampleList
 
 __all__ = ["SampleList", "check_referenced_files", "raise_problems", "read_text",
            "require_dir", "require_file"]
-
-
-class SampleList:
-    """A loaded split: the samples in file order, as a :class:`voxcore.interfaces.Dataset`.
-
-    ``name`` says which dataset and split it is (for messages and ``repr``).
-    """
-
-    def __init__(self, name: str, samples: Sequence[Sample]) -> None:
-        self.name = name
-        self.samples: list[Sample] = list(samples)
-
-    def __len__(self) -> int:
-        return len(self.samples)
-
-    def __getitem__(self, index: int) -> Sample:
-        return self.samples[index]
-
-    def __repr__(self) -> str:
-        return f"SampleList({self.name!r}, {len(self)} samples)"
-
-    def label_values(self, key: str) -> list[str]:
-        """Sorted distinct values of label ``key`` (as :class:`voxcore.data.ManifestDataset`).
-
-        Raises :class:`DatasetError` naming the label keys present when no sample has ``key``.
-        """
-        values = {s.labels[key] for s in self.samples if key in s.labels}
-        if not values and self.samples:
-            known = sorted({k for s in self.samples for k in s.labels})
-            raise DatasetError(f"no sample of {self.name} has label {key!r}; labels present: "
-                               f"{', '.join(known) or 'none'}")
-        return sorted(values)
 
 
 def raise_problems(prefix: str, problems: Sequence[str], noun: str = "problem",

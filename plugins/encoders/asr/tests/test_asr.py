@@ -123,7 +123,8 @@ def test_english_only_checkpoint_ignores_the_language(tmp_path: Path) -> None:
 
 def test_rejects_speech_longer_than_the_window(whisper_folder: Path) -> None:
     encoder = build_asr_encoder(_config(whisper_folder))
-    with pytest.raises(AudioError, match=r"utterance 1 is 31\.0 s long"):
+    with pytest.raises(AudioError, match=r"utterance 1 of the batch is 31\.0 s long; the asr "
+                                         r"encoder transcribes at most 30 s"):
         encoder.transcribe([synthetic_waveform(1.0, 16000), synthetic_waveform(31.0, 16000)])
 
 

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from support import toy_recipe, toy_site, write_toy_data
-
 from voxcore_asr.testing import save_tiny_whisper
 
 

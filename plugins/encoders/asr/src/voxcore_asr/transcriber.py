@@ -10,20 +10,20 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import torch
 from transformers import (
-    WhisperConfig,
     WhisperFeatureExtractor,
     WhisperForConditionalGeneration,
     WhisperTokenizer,
 )
+from voxcore_whisper.encoder import refuse_too_long
+from voxcore_whisper.loading import refuse_pickled, resolve_whisper_checkpoint
 
-from voxcore.audio import AudioError, to_mono_batch
+from voxcore.audio import to_mono_batch
 from voxcore.errors import UserError
-from voxcore.hub import folder_fingerprint, resolve_pretrained
+from voxcore.hub import folder_fingerprint
 from voxcore.interfaces import Waveform
 from voxcore_asr import AsrConfig
 from voxcore_asr.clip_text import DTYPES
@@ -104,13 +104,8 @@ class WhisperTranscriber:
 
     def _transcribe_batch(self, waveforms: list[Waveform], offset: int) -> list[str]:
         batch, lengths = to_mono_batch(waveforms, self.sample_rate)
-        too_long = [i for i, n in enumerate(lengths.tolist()) if n > self.window_samples]
-        if too_long:
-            seconds = lengths[too_long[0]].item() / self.sample_rate
-            limit = self.window_samples / self.sample_rate
-            raise AudioError(f"utterance {offset + too_long[0]} is {seconds:.1f} s long; the asr "
-                             f"encoder transcribes at most {limit:g} s at a time. Split or trim "
-                             "longer recordings first")
+        refuse_too_long(lengths, self.window_samples, self.sample_rate,
+                        "the asr encoder transcribes", offset)
         arrays = [row[:n].cpu().numpy() for row, n in zip(batch, lengths.tolist(), strict=True)]
         inputs = self.feature_extractor(arrays, sampling_rate=self.sample_rate,
                                         return_tensors="pt", padding="max_length")
@@ -146,29 +141,17 @@ def _is_multilingual(model: WhisperForConditionalGeneration) -> bool:
 
 def load_transcriber(config: AsrConfig) -> WhisperTranscriber:
     """Load the Whisper checkpoint ``config.model`` names, frozen and in eval mode."""
-    folder = resolve_pretrained(config.model, what="Whisper checkpoint",
-                                allow_patterns=CHECKPOINT_FILES, revision=config.revision,
-                                cache_dir=config.cache_dir)
-    if not (folder / "config.json").is_file():
-        raise UserError(f"Whisper checkpoint folder {folder} has no config.json; point "
-                        "encoder.config.model at a folder saved with save_pretrained()")
-    whisper_config = WhisperConfig.from_pretrained(folder)
-    if getattr(whisper_config, "model_type", None) != "whisper":
-        raise UserError(f"{folder}/config.json describes a {whisper_config.model_type!r} model, "
-                        "not Whisper; set encoder.config.model to a Whisper checkpoint")
-    _require_safetensors(folder)
+    folder, _, extractor = resolve_whisper_checkpoint(
+        config.model, revision=config.revision, cache_dir=config.cache_dir,
+        allow_patterns=CHECKPOINT_FILES)
+    if not ((folder / "model.safetensors").is_file()
+            or (folder / "model.safetensors.index.json").is_file()):
+        raise refuse_pickled(folder, "model.safetensors")
     for name in ("vocab.json", "merges.txt"):
         if not (folder / name).is_file():
             raise UserError(f"Whisper checkpoint {folder} has no {name} (its tokenizer); the asr "
                             "encoder needs the tokenizer to turn generated tokens into text. "
                             "Save it next to the model (WhisperProcessor.save_pretrained)")
-    if (folder / "preprocessor_config.json").is_file():
-        extractor = WhisperFeatureExtractor.from_pretrained(folder)
-    else:
-        extractor = WhisperFeatureExtractor(feature_size=whisper_config.num_mel_bins)
-    if extractor.feature_size != whisper_config.num_mel_bins:
-        raise UserError(f"{folder}: preprocessor_config.json makes {extractor.feature_size} mel "
-                        f"bins but the model expects {whisper_config.num_mel_bins}")
     tokenizer = WhisperTokenizer.from_pretrained(folder)
     model = WhisperForConditionalGeneration.from_pretrained(
         folder, use_safetensors=True, dtype=DTYPES[config.dtype])
@@ -182,14 +165,3 @@ def load_transcriber(config: AsrConfig) -> WhisperTranscriber:
                             f"Whisper checkpoint {config.model!r}; it knows "
                             f"{', '.join(sorted(known))}")
     return transcriber
-
-
-def _require_safetensors(folder: Path) -> None:
-    if (folder / "model.safetensors").is_file() or (
-            folder / "model.safetensors.index.json").is_file():
-        return
-    pickled = sorted(p.name for p in folder.glob("*.bin"))
-    hint = (f" It has {', '.join(pickled)}: voxcore loads only safetensors, convert them with "
-            "transformers (from_pretrained(...).save_pretrained(..., safe_serialization=True))"
-            if pickled else "")
-    raise UserError(f"Whisper checkpoint {folder} lacks model.safetensors.{hint}")

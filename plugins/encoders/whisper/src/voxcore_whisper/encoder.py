@@ -78,13 +78,7 @@ class WhisperSpeechEncoder(torch.nn.Module):
     def encode(self, waveforms: Sequence[Waveform]) -> SpeechFeatures:
         """Encode utterances of up to 30 s, of any rate and channel count."""
         batch, lengths = to_mono_batch(waveforms, self.sample_rate)
-        too_long = [i for i, n in enumerate(lengths.tolist()) if n > self.window_samples]
-        if too_long:
-            seconds = lengths[too_long[0]].item() / self.sample_rate
-            limit = self.window_samples / self.sample_rate
-            raise AudioError(f"utterance {too_long[0]} of the batch is {seconds:.1f} s long; "
-                             f"Whisper encodes at most {limit:g} s at a time. Split or trim "
-                             "longer recordings before encoding them")
+        refuse_too_long(lengths, self.window_samples, self.sample_rate, "Whisper encodes")
         mel = self._log_mel(batch, lengths)
         # Frame counts stay on the CPU: they size tensors, and the encoder may be on 'meta'.
         mel_valid, valid = valid_frames(lengths.cpu(), self.hop_length)
@@ -132,6 +126,21 @@ class WhisperSpeechEncoder(torch.nn.Module):
         return (f"model={self.config.model!r}, layer={self.layer}/{self.num_layers}, "
                 f"output_dim={self.output_dim}, trim_padding={self.config.trim_padding}, "
                 f"dtype={self.config.dtype}")
+
+
+def refuse_too_long(lengths: torch.Tensor, window_samples: int, sample_rate: int, doing: str,
+                    offset: int = 0) -> None:
+    """Raise :class:`AudioError` for the first utterance longer than Whisper's window.
+
+    ``doing`` completes the message ("Whisper encodes", "the asr encoder transcribes");
+    ``offset`` is the batch's position in a longer list, so the utterance is named correctly.
+    """
+    too_long = [i for i, n in enumerate(lengths.tolist()) if n > window_samples]
+    if too_long:
+        seconds = lengths[too_long[0]].item() / sample_rate
+        raise AudioError(f"utterance {offset + too_long[0]} of the batch is {seconds:.1f} s "
+                         f"long; {doing} at most {window_samples / sample_rate:g} s at a time. "
+                         "Split or trim longer recordings first")
 
 
 def _time_mask(valid: torch.Tensor, frames: int, dtype: torch.dtype,

@@ -9,6 +9,7 @@ Both layouts transformers writes are understood: ``model.encoder.*`` (for
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import torch
@@ -27,13 +28,14 @@ CHECKPOINT_FILES = ("config.json", "preprocessor_config.json", "model.safetensor
 _PREFIXES = ("model.encoder.", "encoder.")
 
 
-def load_pretrained_encoder(
-    config: WhisperEncoderConfig,
-) -> tuple[WhisperEncoder, WhisperFeatureExtractor, str]:
-    """The encoder (eval mode, weights loaded), its feature extractor and a weights fingerprint."""
-    folder = resolve_pretrained(config.model, what="Whisper checkpoint",
-                                allow_patterns=CHECKPOINT_FILES, revision=config.revision,
-                                cache_dir=config.cache_dir)
+def resolve_whisper_checkpoint(
+    model: str, *, revision: str | None, cache_dir: str | None,
+    allow_patterns: Sequence[str] = CHECKPOINT_FILES,
+) -> tuple[Path, WhisperConfig, WhisperFeatureExtractor]:
+    """The folder of a Whisper checkpoint (hub id or local folder), its config and its log-mel
+    front end, with a :class:`UserError` saying what to fix for anything that is not Whisper."""
+    folder = resolve_pretrained(model, what="Whisper checkpoint", allow_patterns=allow_patterns,
+                                revision=revision, cache_dir=cache_dir)
     if not (folder / "config.json").is_file():
         raise UserError(f"Whisper checkpoint folder {folder} has no config.json; point "
                         "encoder.config.model at a folder saved with save_pretrained()")
@@ -47,7 +49,25 @@ def load_pretrained_encoder(
         extractor = WhisperFeatureExtractor(feature_size=whisper_config.num_mel_bins)
     if extractor.feature_size != whisper_config.num_mel_bins:
         raise UserError(f"{folder}: preprocessor_config.json makes {extractor.feature_size} mel "
-                        f"bins but the encoder expects {whisper_config.num_mel_bins}")
+                        f"bins but the model expects {whisper_config.num_mel_bins}")
+    return folder, whisper_config, extractor
+
+
+def refuse_pickled(folder: Path, missing: str) -> UserError:
+    """The error for a checkpoint that lacks the safetensors file ``missing``."""
+    pickled = sorted(p.name for p in folder.glob("*.bin"))
+    hint = (f" It has {', '.join(pickled)}: voxcore loads only safetensors, convert them with "
+            "transformers (from_pretrained(...).save_pretrained(..., safe_serialization=True))"
+            if pickled else "")
+    return UserError(f"Whisper checkpoint {folder} lacks {missing}.{hint}")
+
+
+def load_pretrained_encoder(
+    config: WhisperEncoderConfig,
+) -> tuple[WhisperEncoder, WhisperFeatureExtractor, str]:
+    """The encoder (eval mode, weights loaded), its feature extractor and a weights fingerprint."""
+    folder, whisper_config, extractor = resolve_whisper_checkpoint(
+        config.model, revision=config.revision, cache_dir=config.cache_dir)
     with torch.device("meta"):
         encoder = WhisperEncoder(whisper_config)
     state = _encoder_state(folder)
@@ -71,11 +91,7 @@ def _weight_files(folder: Path) -> list[Path]:
         files = [folder / "model.safetensors"]
     absent = [path for path in files if not path.is_file()]
     if absent:
-        pickled = sorted(p.name for p in folder.glob("*.bin"))
-        hint = (f" It has {', '.join(pickled)}: voxcore loads only safetensors, convert them "
-                "with transformers (from_pretrained(...).save_pretrained(..., "
-                "safe_serialization=True))" if pickled else "")
-        raise UserError(f"Whisper checkpoint {folder} lacks {absent[0].name}.{hint}")
+        raise refuse_pickled(folder, absent[0].name)
     return files
 
 

@@ -19,6 +19,9 @@ EXPECTED = {
     "whisper-sib-sd15-full": ("whisper", "sib", "sd15", "full", ["spokencoco", "voxemoset"]),
     "sonar-transformer-sd15-full": ("sonar", "transformer", "sd15", "full",
                                     ["spokencoco", "voxemoset"]),
+    "clip-text-sd15-full": ("clip-text", "identity", "sd15", "full", ["spokencoco", "voxemoset"]),
+    "asr-clip-text-sd15-frozen": ("asr", "identity", "sd15", "frozen",
+                                  ["spokencoco", "voxemoset"]),
 }
 
 

@@ -15,6 +15,7 @@ from typing import TextIO
 
 from voxcore import __version__
 from voxcore.cli import (
+    ablate_cmd,
     data_cmd,
     edit_cmd,
     evaluate_cmd,
@@ -47,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate_cmd.add_parser(commands)
     export_cmd.add_parser(commands)
     quickstart_cmd.add_parser(commands)
+    ablate_cmd.add_parser(commands)
     _add_plugin_commands(commands)
     return parser
 

@@ -117,3 +117,16 @@ def test_training_with_random_crops_and_flips(
     assert len((tmp_path / "run" / "logs" / "loss.csv").read_text().splitlines()) == 3
     resolved = (tmp_path / "run" / "recipe.yaml").read_text()
     assert "crop: random" in resolved and "hflip: true" in resolved
+
+
+def test_trainings_in_one_process_keep_their_own_log_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.syspath_prepend(str(toy_site(tmp_path)))
+    recipe = toy_recipe(tmp_path, write_toy_data(tmp_path / "data"), tmp_path / "cache",
+                        max_steps=1, checkpoint_every=1, validate_every=0)
+    for name in ("first", "second"):
+        assert main(["train", str(recipe), "--run-dir", str(tmp_path / name),
+                     "--no-progress"]) == 0
+    first = (tmp_path / "first" / "logs" / "train.log").read_text()
+    assert str(tmp_path / "first") in first and str(tmp_path / "second") not in first

@@ -74,6 +74,22 @@ def train(
     progress: bool = True,
 ) -> TrainResult:
     """Train the recipe's model into ``run_dir`` (continuing its newest checkpoint if asked)."""
+    log_files: list[logging.Handler] = []
+    try:
+        return _train(resolved, run_dir, resume, progress, log_files)
+    finally:  # several trainings in one process must not write into each other's logs
+        for handler in log_files:
+            logging.getLogger("voxcore").removeHandler(handler)
+            handler.close()
+
+
+def _train(
+    resolved: ResolvedRecipe,
+    run_dir: Path,
+    resume: bool,
+    progress: bool,
+    log_files: list[logging.Handler],
+) -> TrainResult:
     from accelerate import Accelerator
     from accelerate.utils import DistributedDataParallelKwargs
 
@@ -107,7 +123,7 @@ def train(
                                  resolved.recipe.data.images)
     if main:
         run.write_metadata(resolved)
-        _attach_log_file(run)
+        log_files.append(_attach_log_file(run))
         log.info("training %s on %d examples into %s (%d process%s, %s, mixed precision %s)",
                  resolved.recipe.name, len(examples), run_dir, accelerator.num_processes,
                  "" if accelerator.num_processes == 1 else "es", accelerator.device,
@@ -252,11 +268,12 @@ def _to_device(batch: Batch, device: torch.device) -> Batch:
     return Batch(batch.images.to(device), features, batch.texts, batch.encoded)
 
 
-def _attach_log_file(run: RunDir) -> None:
+def _attach_log_file(run: RunDir) -> logging.Handler:
     run.logs.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(run.logs / "train.log")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.getLogger("voxcore").addHandler(handler)
+    return handler
 
 
 @torch.no_grad()

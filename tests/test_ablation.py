@@ -139,13 +139,23 @@ def test_seeds_from_the_command_line(tmp_path: Path,
 
 def test_shipped_ablations_are_valid(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(REPO)
-    for path in sorted((REPO / "recipes" / "ablations").glob("*.yaml")):
+    shipped = [*(REPO / "recipes" / "ablations").glob("*.yaml"),
+               *(REPO / "recipes" / "paper" / "ablations").glob("*.yaml")]
+    assert len(shipped) >= 12
+    for path in sorted(shipped):
         plan = plan_ablation(path.relative_to(REPO), Path("/nonexistent/out"))
         assert plan.runs, path
     plan = plan_ablation(Path("recipes/ablations/pooling-ratio.yaml"), Path("/nonexistent"))
     ratios = [r.resolved.bottleneck.config.ratio for r in plan.runs]
     assert ratios == [1, 2, 4, 8, 16]
     assert {len(r.resolved.bottleneck.config.stage_strides) for r in plan.runs} == {3}
+    cascade = plan_ablation(Path("recipes/ablations/speech-vs-text-vs-cascade.yaml"),
+                            Path("/nonexistent"))
+    assert [r.resolved.encoder.entry.name for r in cascade.runs] == ["mel", "text", "asr"]
+    table5 = plan_ablation(Path("recipes/paper/ablations/training-strategy.yaml"),
+                           Path("/nonexistent"))
+    assert [r.resolved.generator.config.train_mode for r in table5.runs] == [
+        "frozen", "lora", "full", "full"]
 
 
 def test_metric_directions() -> None:

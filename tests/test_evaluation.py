@@ -145,3 +145,41 @@ def test_random_prompts_are_seeded_prefixes() -> None:
     assert [s.id for s in ten] != [s.id for s in random_prompts(samples, 10, seed=4)]
     assert random_prompts(samples, None, seed=3) == samples
     assert random_prompts(samples, 500, seed=3) == samples
+
+
+@pytest.mark.slow
+def test_sigkilled_evaluation_continues_where_it_stopped(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    site = toy_site(tmp_path)
+    manifest = write_toy_data(tmp_path / "data", count=40)
+    recipe = toy_recipe(tmp_path, manifest, tmp_path / "cache", max_steps=1, checkpoint_every=1,
+                        validate_every=0)
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    command = [sys.executable, "-m", "voxcore.cli"]
+    subprocess.run([*command, "train", str(recipe), "--run-dir", str(tmp_path / "run"),
+                    "--no-progress"], env=env, check=True, capture_output=True, timeout=600)
+    evaluate_command = [*command, "evaluate", str(tmp_path / "run"), "--split", "train",
+                        "--batch-size", "1", "--no-progress"]
+    state = tmp_path / "run" / "eval" / "train" / "state.json"
+    process = subprocess.Popen(evaluate_command, env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and process.poll() is None:
+        if state.is_file() and json.loads(state.read_text())["done"] >= 3:
+            break
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=60)
+    done = json.loads(state.read_text())["done"]
+    assert 3 <= done < 40, "the evaluation should have been killed midway"
+    finished = subprocess.run(evaluate_command, env=env, check=True, capture_output=True,
+                              text=True, timeout=600)
+    report = json.loads((state.parent / "metrics.json").read_text())
+    assert report["samples"] == 40 and report["resumed_from"] == done
+    assert report["generated"] <= 40 - done  # nothing finished before the kill was redrawn
+    assert "brightness" in finished.stdout

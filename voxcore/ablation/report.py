@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from voxcore.ablation.runner import metrics_file, read_record
-from voxcore.ablation.spec import AblationPlan, Direction, PlannedRun, Variant, flatten
+from voxcore.ablation.spec import AblationPlan, Direction, PlannedRun, Variant
 from voxcore.io import write_text_atomic
+from voxcore.training.run_dir import flatten
 
 log = logging.getLogger(__name__)
 

@@ -379,33 +379,16 @@ def _describe(issues: Sequence[RecipeIssue], variant: Variant) -> list[str]:
 
 def _stale_run(run_dir: Path, resolved: Any) -> str | None:
     """A message when ``run_dir`` holds a run of another recipe (it cannot be reused)."""
-    from voxcore.training.run_dir import RunDir
+    from voxcore.training.run_dir import RunDir, recipe_changes
 
     run = RunDir(run_dir)
     if not run.recipe_file.is_file():
         return None
-    from voxcore.training.trainer import RESUMABLE_CHANGES
-
     try:
-        saved = flatten(run.load_recipe().to_dict())
+        changed = recipe_changes(run.load_recipe(), resolved, shown=5)
     except UserError as exc:
         return f"{run_dir} holds a run whose recipe no longer loads ({exc}); remove it"
-    current = flatten(resolved.to_dict())
-    changed = sorted(key for key in saved.keys() | current.keys()
-                     if saved.get(key) != current.get(key)
-                     and not key.startswith(RESUMABLE_CHANGES))
     if not changed:
         return None
-    listed = ", ".join(f"{k} ({saved.get(k)!r} -> {current.get(k)!r})" for k in changed[:5])
-    return (f"{run_dir} holds a run of another recipe ({listed}); remove that folder or "
+    return (f"{run_dir} holds a run of another recipe ({changed}); remove that folder or "
             "choose another --out")
-
-
-def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
-    """Nested mappings as one ``{dotted.key: value}`` mapping (lists stay values)."""
-    if isinstance(data, Mapping):
-        out: dict[str, Any] = {}
-        for key, value in data.items():
-            out.update(flatten(value, f"{prefix}.{key}" if prefix else str(key)))
-        return out
-    return {prefix: data}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import platform
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -16,6 +17,31 @@ from voxcore.training.checkpoint import Checkpoint, latest_checkpoint
 
 RECIPE_FILE = "recipe.yaml"
 VERSIONS_FILE = "versions.json"
+
+
+#: Recipe keys that may differ when a run is resumed (they do not change what is trained).
+RESUMABLE_CHANGES = ("train.max_steps", "train.checkpoint_every", "train.keep_checkpoints",
+                     "train.validate_every", "train.log_every")
+
+
+def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+    """Nested mappings as one ``{dotted.key: value}`` mapping (lists stay values)."""
+    if isinstance(data, Mapping):
+        out: dict[str, Any] = {}
+        for key, value in data.items():
+            out.update(flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+        return out
+    return {prefix: data}
+
+
+def recipe_changes(saved: ResolvedRecipe, current: ResolvedRecipe, shown: int = 8) -> str:
+    """The keys (with old and new values) in which ``current`` differs from the ``saved``
+    recipe of a run, other than :data:`RESUMABLE_CHANGES`; ``""`` when it may resume it."""
+    before, after = flatten(saved.to_dict()), flatten(current.to_dict())
+    changed = sorted(key for key in before.keys() | after.keys()
+                     if before.get(key) != after.get(key)
+                     and not key.startswith(RESUMABLE_CHANGES))
+    return ", ".join(f"{k} ({before.get(k)!r} -> {after.get(k)!r})" for k in changed[:shown])
 
 
 @dataclass(frozen=True)

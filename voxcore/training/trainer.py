@@ -33,13 +33,11 @@ from voxcore.training.checkpoint import (
 )
 from voxcore.training.data import Batch, Examples, load_examples
 from voxcore.training.ema import EMA
-from voxcore.training.run_dir import RunDir
+from voxcore.training.run_dir import RESUMABLE_CHANGES, RunDir, recipe_changes
 
 log = logging.getLogger(__name__)
 
 #: Recipe keys that may change when a run is resumed (everything else must match).
-RESUMABLE_CHANGES = ("train.max_steps", "train.checkpoint_every", "train.keep_checkpoints",
-                     "train.validate_every", "train.log_every")
 VALIDATION_IMAGES = 8
 
 
@@ -231,25 +229,11 @@ def _restore(
 
 
 def _check_same_recipe(run: RunDir, resolved: ResolvedRecipe) -> None:
-    saved = _flatten(run.load_recipe().to_dict())
-    current = _flatten(resolved.to_dict())
-    changed = sorted(key for key in saved.keys() | current.keys()
-                     if saved.get(key) != current.get(key)
-                     and not key.startswith(RESUMABLE_CHANGES))
+    changed = recipe_changes(run.load_recipe(), resolved)
     if changed:
-        listed = ", ".join(f"{k} ({saved.get(k)!r} -> {current.get(k)!r})" for k in changed[:8])
         raise UserError(f"cannot resume {run.path}: the recipe differs from the one it was "
-                        f"started with: {listed}. Only {', '.join(RESUMABLE_CHANGES)} may "
+                        f"started with: {changed}. Only {', '.join(RESUMABLE_CHANGES)} may "
                         "change; start a new run (another --run-dir) for anything else")
-
-
-def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
-    if isinstance(data, dict):
-        out: dict[str, Any] = {}
-        for key, value in data.items():
-            out.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
-        return out
-    return {prefix: data}
 
 
 def _enable_gradient_checkpointing(model: VoxModel, resolved: ResolvedRecipe) -> None:

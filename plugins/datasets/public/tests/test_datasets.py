@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,18 +15,9 @@ from voxcore_datasets.testing import (
     write_voxemoset_tree,
 )
 
-import voxcore.plugins
 from voxcore.data import DatasetError
 from voxcore.interfaces import Dataset
 from voxcore.plugins import get_registry
-
-
-@pytest.fixture(autouse=True)
-def fresh_plugins() -> Iterator[None]:
-    """Plugin tests do not get the core suite's autouse reset; start from a fresh registry."""
-    voxcore.plugins.reset()
-    yield
-    voxcore.plugins.reset()
 
 
 def build(name: str, config: dict[str, Any]) -> Any:

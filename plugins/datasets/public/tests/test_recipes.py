@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,16 +15,8 @@ from voxcore_datasets.testing import (
     write_voxemoset_tree,
 )
 
-import voxcore.plugins
 from voxcore.errors import RecipeError
 from voxcore.recipe import load_recipe
-
-
-@pytest.fixture(autouse=True)
-def fresh_plugins() -> Iterator[None]:
-    voxcore.plugins.reset()
-    yield
-    voxcore.plugins.reset()
 
 
 def two_datasets(tmp_path: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

@@ -1,0 +1,17 @@
+"""Plugin tests do not get the core suite's autouse reset: every test starts and ends with a
+fresh plugin registry."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+import voxcore.plugins
+
+
+@pytest.fixture(autouse=True)
+def fresh_plugins() -> Iterator[None]:
+    voxcore.plugins.reset()
+    yield
+    voxcore.plugins.reset()

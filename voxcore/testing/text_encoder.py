@@ -7,9 +7,9 @@ build a small one; pytest then runs every check below on it::
 
     from voxcore.testing.text_encoder import TextEncoderSuite
 
-    class TestByteTextEncoder(TextEncoderSuite):
+    class TestTrainableTextEncoder(TextEncoderSuite):
         def build_encoder(self) -> TextEncoder:
-            return ByteTextEncoder(TextEncoderConfig(width=32, num_layers=1))
+            return TrainableTextEncoder(TextEncoderConfig(width=32, num_layers=1))
 
 The suite seeds torch (:attr:`TextEncoderSuite.seed`) before each build and puts the encoder
 in eval mode (train mode only for the gradient check). Subclasses may loosen

@@ -21,7 +21,7 @@ from voxcore_asr.clip_text import ClipTextEncoder
 from voxcore_asr.testing import TINY_CLIP, save_tiny_clip_text, save_tiny_whisper
 from voxcore_asr.transcriber import WhisperTranscriber, load_transcriber
 from voxcore_text import TextEncoderConfig
-from voxcore_text.encoder import ByteTextEncoder
+from voxcore_text.encoder import TrainableTextEncoder
 
 import voxcore.plugins
 from voxcore.audio import AudioError
@@ -68,7 +68,8 @@ class TestAsrCascade(TextEncoderSuite):
 
     def build_encoder(self) -> TextEncoder:
         config = AsrConfig(model="unused", text={"name": "text", "config": TINY_TEXT})
-        return AsrEncoder(config, self.transcriber, ByteTextEncoder(TextEncoderConfig(**TINY_TEXT)))
+        text_encoder = TrainableTextEncoder(TextEncoderConfig(**TINY_TEXT))
+        return AsrEncoder(config, self.transcriber, text_encoder)
 
 
 # -- transcription -------------------------------------------------------------------------
@@ -211,7 +212,8 @@ def test_built_through_the_registry(whisper_folder: Path) -> None:
     entry = voxcore.plugins.get_registry("encoder").get("asr")
     assert entry.distribution == "voxcore-asr"
     encoder = entry.build({"model": str(whisper_folder), "text": BYTE_TEXT})
-    assert isinstance(encoder, AsrEncoder) and isinstance(encoder.text_encoder, ByteTextEncoder)
+    assert isinstance(encoder, AsrEncoder)
+    assert isinstance(encoder.text_encoder, TrainableTextEncoder)
 
 
 def test_inner_text_encoder_problems(whisper_folder: Path, tmp_path: Path) -> None:

@@ -11,8 +11,8 @@ import pytest
 import torch
 from pydantic import ValidationError
 from voxcore_text import TextEncoderConfig
-from voxcore_text.encoder import TOKENS_PER_CHARACTER, ByteTextEncoder
-from voxcore_text.tokenizer import BOS, EOS, PAD, tokenize
+from voxcore_text.encoder import TOKENS_PER_UNIT, TrainableTextEncoder
+from voxcore_text.tokenizer import BOS, EOS, PAD, split_words, tokenize
 
 from voxcore.interfaces import TextEncoder
 from voxcore.plugins import get_registry
@@ -21,20 +21,26 @@ from voxcore.testing.text_encoder import TextEncoderSuite
 TINY = TextEncoderConfig(width=32, num_layers=2, num_heads=4, mlp_ratio=2.0)
 
 
-class TestByteTextEncoder(TextEncoderSuite):
+class TestTrainableTextEncoder(TextEncoderSuite):
     def build_encoder(self) -> TextEncoder:
-        return ByteTextEncoder(TINY)
+        return TrainableTextEncoder(TINY)
 
 
-class TestByteTextEncoderShortLowercase(TextEncoderSuite):
+class TestTrainableTextEncoderWords(TextEncoderSuite):
     def build_encoder(self) -> TextEncoder:
-        return ByteTextEncoder(TextEncoderConfig(width=24, num_layers=1, num_heads=3,
+        return TrainableTextEncoder(TextEncoderConfig(width=32, num_layers=0, num_heads=4,
+                                                      tokenizer="words", word_buckets=64))
+
+
+class TestTrainableTextEncoderShortLowercase(TextEncoderSuite):
+    def build_encoder(self) -> TextEncoder:
+        return TrainableTextEncoder(TextEncoderConfig(width=24, num_layers=1, num_heads=3,
                                                  max_length=40, lowercase=True))
 
 
-def _encoder(**overrides: Any) -> ByteTextEncoder:
+def _encoder(**overrides: Any) -> TrainableTextEncoder:
     torch.manual_seed(0)
-    return ByteTextEncoder(TINY.model_copy(update=overrides)).eval()
+    return TrainableTextEncoder(TINY.model_copy(update=overrides)).eval()
 
 
 # -- tokens --------------------------------------------------------------------------------
@@ -47,11 +53,46 @@ def test_tokens_are_bos_utf8_bytes_eos_then_padding() -> None:
     assert mask.tolist() == [[True, True, False, False, False], [True] * 5]
 
 
+def test_word_tokens_are_hashed_words_and_marks_with_specials_after_the_buckets() -> None:
+    assert split_words("A ring, on the left-side!") == [
+        "A", "ring", ",", "on", "the", "left", "-", "side", "!"]
+    assert split_words("it's  here") == ["it's", "here"]
+    ids, mask = tokenize(["a ring on the left", "a ring", ""], max_length=16,
+                         tokenizer="words", buckets=50)
+    bos, eos, pad = 50, 51, 52
+    assert ids[:, 0].tolist() == [bos] * 3 and ids[0, 6].item() == eos
+    assert ids[0, 1:3].tolist() == ids[1, 1:3].tolist()  # the same words, the same ids
+    assert ids[2].tolist() == [bos, eos, pad, pad, pad, pad, pad]
+    assert mask.sum(dim=1).tolist() == [7, 4, 2]
+    assert bool((ids[mask] < 53).all()) and bool((ids[0, 1:6] < 50).all())
+    # Stable across processes (not Python's salted hash): fixed values.
+    again, _ = tokenize(["a ring on the left"], max_length=16, tokenizer="words", buckets=50)
+    assert again.tolist() == ids[:1, :7].tolist()
+
+
+def test_word_tokens_truncate_by_word_and_keep_eos() -> None:
+    ids, mask = tokenize(["one two three four five"], max_length=5, tokenizer="words",
+                         buckets=4096)
+    assert mask.sum().item() == 5 and ids[0, -1].item() == 4097
+    full, _ = tokenize(["one two three"], max_length=16, tokenizer="words", buckets=4096)
+    assert ids[0, 1:4].tolist() == full[0, 1:4].tolist()
+
+
+def test_word_encoder_without_layers_gives_each_word_its_own_token() -> None:
+    encoder = _encoder(tokenizer="words", word_buckets=128, num_layers=0)
+    assert len(encoder.layers) == 0 and encoder.embedding.num_embeddings == 131
+    out = encoder.encode_text(["a ring on the left", "a circle on the left"])
+    assert out.mask.sum(dim=1).tolist() == [7, 7]
+    same = (out.features[0] - out.features[1]).abs().amax(dim=-1)
+    # Without context only the changed word's token differs.
+    assert (same > 0).tolist() == [False, False, True, False, False, False, False]
+
+
 def test_features_are_zero_at_padding_and_frame_rate_is_per_character() -> None:
     out = _encoder().encode_text(["ab", "a longer text"])
     assert out.mask.sum(dim=1).tolist() == [4, 15]
     assert bool((out.features[0, 4:] == 0).all())
-    assert out.frame_rate == TOKENS_PER_CHARACTER == 1.0
+    assert out.frame_rate == TOKENS_PER_UNIT == 1.0
 
 
 def test_truncates_at_max_length() -> None:
@@ -89,7 +130,7 @@ def test_rejects_a_bare_string_and_non_strings() -> None:
 
 
 def test_default_size() -> None:
-    encoder = ByteTextEncoder()
+    encoder = TrainableTextEncoder()
     assert encoder.output_dim == 128
     # 259 x 128 embedding, 2 x (2 LayerNorms, qkv, out, 128-512-128 MLP), final LayerNorm.
     assert sum(p.numel() for p in encoder.parameters()) == 429_952
@@ -102,13 +143,16 @@ def test_config_defaults() -> None:
     assert (config.width, config.num_layers, config.num_heads, config.mlp_ratio) == (
         128, 2, 4, 4.0)
     assert (config.dropout, config.max_length, config.lowercase) == (0.0, 256, False)
+    assert (config.tokenizer, config.word_buckets) == ("bytes", 4096)
 
 
 @pytest.mark.parametrize(("values", "message"), [
     ({"widht": 64}, "Extra inputs are not permitted"),
     ({"width": 100, "num_heads": 8}, r"num_heads \(8\) must divide width \(100\)"),
     ({"width": 0}, "greater than 0"),
-    ({"num_layers": 0}, "greater than or equal to 1"),
+    ({"num_layers": -1}, "greater than or equal to 0"),
+    ({"tokenizer": "bpe"}, "'bytes' or 'words'"),
+    ({"word_buckets": 0}, "greater than 0"),
     ({"num_heads": 0}, "greater than 0"),
     ({"mlp_ratio": 0.0}, "greater than 0"),
     ({"dropout": 1.0}, "less than 1"),
@@ -126,9 +170,9 @@ def test_registered_as_plugin() -> None:
     assert entry.distribution == "voxcore-text"
     assert entry.config_model is TextEncoderConfig
     encoder = entry.build({})
-    assert isinstance(encoder, ByteTextEncoder) and encoder.output_dim == 128
+    assert isinstance(encoder, TrainableTextEncoder) and encoder.output_dim == 128
     small = get_registry("encoder").build("voxcore-text:text", {"width": 64, "num_heads": 2})
-    assert isinstance(small, ByteTextEncoder) and small.output_dim == 64
+    assert isinstance(small, TrainableTextEncoder) and small.output_dim == 64
 
 
 def test_registry_build_validates_config() -> None:
@@ -172,7 +216,7 @@ def _phrases(phrasings: tuple[str, ...]) -> tuple[list[str], torch.Tensor]:
     return [text for text, _ in items], torch.tensor([label for _, label in items])
 
 
-def _pooled(encoder: ByteTextEncoder, texts: list[str]) -> torch.Tensor:
+def _pooled(encoder: TrainableTextEncoder, texts: list[str]) -> torch.Tensor:
     out = encoder.encode_text(texts)
     weight = out.mask.unsqueeze(-1).to(out.features.dtype)
     return (out.features * weight).sum(dim=1) / weight.sum(dim=1)
@@ -198,7 +242,7 @@ def test_learns_which_side_a_phrase_names() -> None:
     test_texts, test_labels = _phrases(HELD_OUT_PHRASINGS)
     assert not set(train_texts) & set(test_texts)
     torch.manual_seed(0)
-    encoder = ByteTextEncoder(TINY)
+    encoder = TrainableTextEncoder(TINY)
     probe = torch.nn.Linear(encoder.output_dim, len(SIDES))
     optimizer = torch.optim.Adam([*encoder.parameters(), *probe.parameters()], lr=3e-3)
     generator = torch.Generator().manual_seed(0)

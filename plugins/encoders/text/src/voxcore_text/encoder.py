@@ -1,4 +1,4 @@
-"""The ``text`` encoder: a small byte-level Transformer over a transcript's UTF-8 bytes."""
+"""The ``text`` encoder: a small Transformer over a transcript's bytes or hashed words."""
 
 from __future__ import annotations
 
@@ -10,24 +10,25 @@ from torch import nn
 from voxcore.interfaces import SpeechFeatures
 from voxcore.nn import TransformerBlock, sinusoidal_positions, zero_padding
 from voxcore_text import TextEncoderConfig
-from voxcore_text.tokenizer import PAD, VOCAB_SIZE, tokenize
+from voxcore_text.tokenizer import special_ids, tokenize, vocabulary_size
 
-__all__ = ["TOKENS_PER_CHARACTER", "ByteTextEncoder"]
+__all__ = ["TOKENS_PER_UNIT", "TrainableTextEncoder"]
 
 #: ``SpeechFeatures.frame_rate`` of text features. Speech counts frames per second of audio;
-#: text has no seconds, so the rate is tokens per character: 1.0, one token per byte, which is
-#: one per ASCII character (a non-ASCII character takes two to four; BOS and EOS add two).
-TOKENS_PER_CHARACTER = 1.0
+#: text has no seconds, so the rate is tokens per tokenizer unit: 1.0, one token per byte (one
+#: per ASCII character) or per word (BOS and EOS add two per text).
+TOKENS_PER_UNIT = 1.0
 
 
-class ByteTextEncoder(nn.Module):
+class TrainableTextEncoder(nn.Module):
     """Transcripts -> per-token features ``[B, N, width]`` and mask ``[B, N]``.
 
-    A text becomes ``[BOS] + UTF-8 bytes + [EOS]`` (at most ``max_length`` tokens; see
-    :class:`~voxcore_text.TextEncoderConfig`), so any text, in any script, is encoded without a
-    vocabulary, and even the empty string has two valid tokens. Token embeddings plus
-    sinusoidal positions go through ``num_layers`` pre-norm Transformer layers that attend
-    only to valid tokens, then a final LayerNorm; padded positions of the output are zero.
+    A text becomes ``[BOS] + units + [EOS]``, the units being bytes or hashed words (at most
+    ``max_length`` tokens; see :class:`~voxcore_text.TextEncoderConfig`), so any text, in any
+    script, is encoded without a fitted vocabulary, and even the empty string has two valid
+    tokens. Token embeddings plus sinusoidal positions go through ``num_layers`` pre-norm
+    Transformer layers that attend only to valid tokens, then a final LayerNorm; padded
+    positions of the output are zero.
     """
 
     def __init__(self, config: TextEncoderConfig | None = None) -> None:
@@ -35,7 +36,9 @@ class ByteTextEncoder(nn.Module):
         self.config = config if config is not None else TextEncoderConfig()
         self.output_dim: int = self.config.width
         self.max_length: int = self.config.max_length
-        self.embedding = nn.Embedding(VOCAB_SIZE, self.config.width, padding_idx=PAD)
+        size = vocabulary_size(self.config.tokenizer, self.config.word_buckets)
+        self.pad_id = special_ids(size - 3)[2]
+        self.embedding = nn.Embedding(size, self.config.width, padding_idx=self.pad_id)
         self.layers = nn.ModuleList(
             TransformerBlock(self.config.width, self.config.num_heads, self.config.mlp_ratio,
                              self.config.dropout)
@@ -56,9 +59,9 @@ class ByteTextEncoder(nn.Module):
         if bad:
             raise TypeError(f"encode_text takes strings, got {', '.join(sorted(set(bad)))}")
         ids, mask = tokenize(texts, self.max_length, lowercase=self.config.lowercase,
-                             device=self.device)
-        return SpeechFeatures(features=self(ids, mask), mask=mask,
-                              frame_rate=TOKENS_PER_CHARACTER)
+                             device=self.device, tokenizer=self.config.tokenizer,
+                             buckets=self.config.word_buckets)
+        return SpeechFeatures(features=self(ids, mask), mask=mask, frame_rate=TOKENS_PER_UNIT)
 
     def forward(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Token ids ``[B, N]`` with mask ``[B, N]`` -> features ``[B, N, width]``."""
@@ -69,5 +72,5 @@ class ByteTextEncoder(nn.Module):
         return zero_padding(self.norm(x), mask)
 
     def extra_repr(self) -> str:
-        return (f"width={self.output_dim}, max_length={self.max_length}, "
-                f"lowercase={self.config.lowercase}")
+        return (f"width={self.output_dim}, tokenizer={self.config.tokenizer}, "
+                f"max_length={self.max_length}, lowercase={self.config.lowercase}")

@@ -20,8 +20,8 @@ def test_quickstart_writes_a_report_and_resumes(tmp_path: Path) -> None:
     result = subprocess.run(command, capture_output=True, text=True, cwd=REPO, timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
     report = (out / "report.md").read_text()
-    assert "| mel → SIB → tiny-unet | speech |" in report
-    assert "| text encoder → SIB → tiny-unet | text |" in report
+    assert "| mel → sib → tiny-unet | speech |" in report
+    assert "| text → identity → tiny-unet | text |" in report
     assert "![mood grid](mood_grid.png)" in report
     assert (out / "mood_grid.png").is_file()
     for model in ("speech", "text"):

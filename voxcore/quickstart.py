@@ -25,7 +25,7 @@ from voxcore.inference import LoadedRun, generate_images, load_run
 from voxcore.interfaces import Sample
 from voxcore.io import write_text_atomic
 from voxcore.plugins import get_registry
-from voxcore.recipe import load_recipe
+from voxcore.recipe import ResolvedRecipe, load_recipe
 from voxcore.training.data import pad_features
 from voxcore.training.feature_cache import FeatureCache
 from voxcore.training.trainer import default_cache_root, train
@@ -75,9 +75,11 @@ def run_quickstart(
         overrides.append(f"train.max_steps={max_steps}")
     metrics: dict[str, dict[str, float]] = {}
     runs: dict[str, LoadedRun] = {}
+    paths: dict[str, str] = {}
     for model in MODELS:
         begin = time.perf_counter()
         resolved = load_recipe(find_recipe(f"quickstart/{model}.yaml"), overrides)
+        paths[model] = component_path(resolved)
         run_dir = out / "runs" / model
         done = load_run_step(run_dir)
         if done != resolved.recipe.train.max_steps:
@@ -92,8 +94,14 @@ def run_quickstart(
     timings["grid"] = time.perf_counter() - begin
     seconds = time.perf_counter() - started
     report = out / "report.md"
-    write_text_atomic(report, _report_text(metrics, timings, seconds, grid, size, out))
+    write_text_atomic(report, _report_text(metrics, paths, timings, seconds, grid, size, out))
     return QuickstartResult(report, metrics, seconds)
+
+
+def component_path(resolved: ResolvedRecipe) -> str:
+    """The recipe's model as ``encoder → bottleneck → generator`` (registered names)."""
+    sections = resolved.recipe.encoder, resolved.recipe.bottleneck, resolved.recipe.generator
+    return " → ".join(section.name for section in sections)
 
 
 def load_run_step(run_dir: Path) -> int:
@@ -169,6 +177,7 @@ def _one_sentence_per_mood(samples: Sequence[Sample]) -> tuple[list[Sample], str
 
 def _report_text(
     metrics: dict[str, dict[str, float]],
+    paths: dict[str, str],
     timings: dict[str, float],
     seconds: float,
     grid: tuple[Path, str, list[str]],
@@ -191,9 +200,9 @@ def _report_text(
         "",
         "| model | input | content accuracy (%) | mood accuracy (%) | FID (judge features) |",
         "|---|---|---|---|---|",
-        f"| mel → SIB → tiny-unet | speech | {cell(speech, 'content_accuracy')} | "
+        f"| {paths['speech']} | speech | {cell(speech, 'content_accuracy')} | "
         f"{cell(speech, 'mood_accuracy')} | {cell(speech, 'fid')} |",
-        f"| text encoder → SIB → tiny-unet | text | {cell(text, 'content_accuracy')} | "
+        f"| {paths['text']} | text | {cell(text, 'content_accuracy')} | "
         f"{cell(text, 'mood_accuracy')} | {cell(text, 'fid')} |",
         "",
         f"Speech minus text, mood accuracy: "

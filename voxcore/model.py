@@ -8,7 +8,8 @@ is a one-line change. A width that *is* written must agree with the parts it joi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, Literal
 
 import torch
@@ -155,10 +156,32 @@ def _as_module(part: Any, what: str) -> torch.nn.Module:
     return part
 
 
+#: Each part's random initialisation is drawn from its own stream of the recipe's seed.
+_PART_STREAMS = {"encoder": 1, "generator": 2, "bottleneck": 3}
+
+
+@contextmanager
+def _seeded(seed: int, part: str) -> Iterator[None]:
+    """Build ``part`` with torch's generator set to the part's own stream of ``seed``; the
+    generator's state is restored afterwards."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed((seed * 1_000_003 + _PART_STREAMS[part]) % 2**63)
+        yield
+
+
 def build_model(resolved: ResolvedRecipe) -> VoxModel:
-    """Build every part of a validated recipe, filling in the bottleneck's widths."""
-    encoder = resolved.encoder.build()
-    generator = resolved.generator.build()
+    """Build every part of a validated recipe, filling in the bottleneck's widths.
+
+    Each part draws its initial weights from its own random stream of ``recipe.seed``, so a
+    part's initialisation does not depend on the others: two recipes that differ only in the
+    encoder start from the same generator weights (a comparison of encoders is not also a
+    comparison of random initialisations).
+    """
+    seed = resolved.recipe.seed
+    with _seeded(seed, "encoder"):
+        encoder = resolved.encoder.build()
+    with _seeded(seed, "generator"):
+        generator = resolved.generator.build()
     if not isinstance(generator, ImageGenerator):
         raise UserError(f"generator {resolved.generator.entry.name!r} does not provide the "
                         "ImageGenerator interface (voxcore/interfaces.py)")
@@ -181,5 +204,6 @@ def build_model(resolved: ResolvedRecipe) -> VoxModel:
                             f"remove the key to have it filled in")
     if problems:
         raise UserError("the recipe's parts do not fit together:\n  - " + "\n  - ".join(problems))
-    bottleneck = resolved.bottleneck.entry.build(config)
+    with _seeded(seed, "bottleneck"):
+        bottleneck = resolved.bottleneck.entry.build(config)
     return VoxModel(encoder, bottleneck, generator)

@@ -7,12 +7,18 @@ import os
 
 
 def configure_logging() -> None:
-    """INFO messages from voxcore to stderr (``VOXCORE_LOG_LEVEL`` changes the level)."""
+    """INFO messages from voxcore and its loaded plugins' packages to stderr
+    (``VOXCORE_LOG_LEVEL`` changes the level)."""
+    from voxcore.plugins import plugin_records
+
     level = os.environ.get("VOXCORE_LOG_LEVEL", "INFO").upper()
-    logger = logging.getLogger("voxcore")
-    if not any(isinstance(h, logging.StreamHandler) and not isinstance(h, logging.FileHandler)
-               for h in logger.handlers):
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-        logger.addHandler(handler)
-    logger.setLevel(level)
+    packages = {record.module.split(".")[0] for record in plugin_records()
+                if record.status == "loaded" and record.module}
+    for name in ("voxcore", *sorted(packages - {"voxcore"})):
+        logger = logging.getLogger(name)
+        if not any(isinstance(h, logging.StreamHandler)
+                   and not isinstance(h, logging.FileHandler) for h in logger.handlers):
+            handler = logging.StreamHandler()
+            handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+            logger.addHandler(handler)
+        logger.setLevel(level)

@@ -7,6 +7,7 @@ torch.
 
 from __future__ import annotations
 
+from voxcore.data.caches import cache_beside
 from voxcore.data.manifest import (
     MANIFEST_FIELDS,
     DatasetError,
@@ -16,5 +17,5 @@ from voxcore.data.manifest import (
     write_manifest,
 )
 
-__all__ = ["MANIFEST_FIELDS", "DatasetError", "ManifestDataset", "SampleList", "read_manifest",
-           "write_manifest"]
+__all__ = ["MANIFEST_FIELDS", "DatasetError", "ManifestDataset", "SampleList", "cache_beside",
+           "read_manifest", "write_manifest"]

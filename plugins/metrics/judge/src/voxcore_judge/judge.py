@@ -8,13 +8,13 @@ enough on held-out real images for its verdicts on generated images to mean anyt
 from __future__ import annotations
 
 import logging
-import os
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from voxcore.data import cache_beside
 from voxcore.errors import UserError
 from voxcore.interfaces import Sample
 from voxcore_judge import JudgeConfig
@@ -62,12 +62,7 @@ def default_cache_dir(dataset: object = None) -> Path:
 
     The user cache is ``$XDG_CACHE_HOME/voxcore/judge`` (``~/.cache/voxcore/judge``).
     """
-    manifest = getattr(dataset, "path", None)
-    if isinstance(manifest, str | os.PathLike):
-        path = Path(manifest)
-        return (path if path.is_dir() else path.parent) / CACHE_FOLDER
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "voxcore" / "judge"
+    return cache_beside(dataset, CACHE_FOLDER, "judge")
 
 
 def obtain_judge(samples: Sequence[Sample], config: JudgeConfig, cache_dir: Path) -> Judge:

@@ -1,0 +1,111 @@
+"""The ``ctc-words`` speech encoder: what a frozen word recogniser heard, and how it sounded."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from voxcore_mel.encoder import MelEncoder
+
+from voxcore.interfaces import SpeechFeatures, Waveform
+from voxcore.nn import zero_padding
+from voxcore_ctc import CtcWordsConfig
+from voxcore_ctc.obtain import obtain_recognizer
+from voxcore_ctc.recognizer import SPEC_FILE, WEIGHTS_FILE, greedy_words, load_recognizer
+
+__all__ = ["CtcWordsEncoder"]
+
+
+class CtcWordsEncoder(torch.nn.Module):
+    """One token per recognised word, then (optionally) the utterance's prosody frames.
+
+    The recogniser (trained with ``voxcore train-recognizer``, or by the encoder itself from
+    ``train_data``, see :mod:`voxcore_ctc.obtain`) decodes each utterance
+    greedily into words of its vocabulary. Word ``i`` becomes a one-hot token over the
+    vocabulary; with ``prosody_stride`` > 0 the utterance's log-mel frames, averaged over
+    ``prosody_stride`` frames, follow the words. Features are ``[B, words + frames,
+    vocabulary + n_mels]``: a word token is zero in its mel channels and a frame zero in its
+    word channels, so a Linear in the bottleneck gives each word its own learned embedding
+    and each frame a projection of its spectrum. An utterance where nothing was recognised
+    and no prosody is asked for keeps one all-zero token.
+
+    Nothing here trains: the recogniser is frozen (held outside the module tree, so it is
+    never saved in a run's checkpoints) and the features can be cached, keyed by
+    ``weights_fingerprint`` (a hash of the recogniser's files).
+    """
+
+    def __init__(self, config: CtcWordsConfig) -> None:
+        super().__init__()
+        self.config = config
+        folder = obtain_recognizer(config)
+        recognizer = load_recognizer(folder, source="encoder 'ctc-words' (encoder.config."
+                                                    "recognizer)")
+        for parameter in recognizer.parameters():
+            parameter.requires_grad_(False)
+        self._recognizer = [recognizer]
+        self.mel = MelEncoder(recognizer.spec.mel)
+        self.vocabulary: list[str] = list(recognizer.spec.vocabulary)
+        self.sample_rate: int = self.mel.sample_rate
+        n_mels = recognizer.spec.mel.n_mels if config.prosody_stride else 0
+        self.output_dim: int = len(self.vocabulary) + n_mels
+        self.folder = folder
+        self.weights_fingerprint: str = _content_hash(folder)
+
+    @property
+    def recognizer(self) -> torch.nn.Module:
+        """The frozen word recogniser."""
+        return self._recognizer[0]
+
+    def _apply(self, fn, recurse=True):  # type: ignore[no-untyped-def]
+        # Move the recogniser along with the module (it is outside the module tree).
+        self._recognizer[0]._apply(fn, recurse)
+        return super()._apply(fn, recurse)
+
+    @torch.no_grad()
+    def encode(self, waveforms: Sequence[Waveform]) -> SpeechFeatures:
+        """Encode utterances of any lengths, rates and channel counts."""
+        mel = self.mel.encode(waveforms)
+        logits, mask = self.recognizer(mel.features, mel.mask)
+        heard = greedy_words(logits, mask)
+        vocabulary = len(self.vocabulary)
+        rows: list[torch.Tensor] = []
+        for index, words in enumerate(heard):
+            tokens = F.one_hot(torch.tensor(words, dtype=torch.long), vocabulary + 1)[:, 1:]
+            tokens = tokens.to(device=mel.features.device, dtype=mel.features.dtype)
+            if self.config.prosody_stride:
+                frames = self._prosody(mel.features[index], mel.mask[index])
+                tokens = torch.cat([F.pad(tokens, (0, frames.shape[1])),
+                                    F.pad(frames, (vocabulary, 0))])
+            if tokens.shape[0] == 0:
+                tokens = mel.features.new_zeros(1, self.output_dim)
+            rows.append(tokens)
+        longest = max(row.shape[0] for row in rows)
+        features = mel.features.new_zeros(len(rows), longest, self.output_dim)
+        valid = torch.zeros(len(rows), longest, dtype=torch.bool, device=features.device)
+        for index, row in enumerate(rows):
+            features[index, : row.shape[0]] = row
+            valid[index, : row.shape[0]] = True
+        rate = self.mel.frame_rate / max(self.config.prosody_stride, 1)
+        return SpeechFeatures(features=zero_padding(features, valid), mask=valid,
+                              frame_rate=rate)
+
+    def _prosody(self, frames: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """The valid mel frames of one utterance averaged over ``prosody_stride`` frames."""
+        valid = frames[mask].T.unsqueeze(0)
+        stride = self.config.prosody_stride
+        pooled = F.avg_pool1d(valid, stride, stride, ceil_mode=True)
+        return pooled.squeeze(0).T
+
+    def extra_repr(self) -> str:
+        return (f"recognizer={self.folder}, vocabulary={len(self.vocabulary)}, "
+                f"prosody_stride={self.config.prosody_stride}")
+
+
+def _content_hash(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for name in (SPEC_FILE, WEIGHTS_FILE):
+        digest.update((folder / name).read_bytes())
+    return digest.hexdigest()[:16]

@@ -162,7 +162,7 @@ def test_plugin_module_does_not_import_torch() -> None:
 def test_words_only_and_what_the_tokens_hold(tmp_path: Path) -> None:
     folder = save_random(tmp_path / "r", seed=3)
     words = CtcWordsEncoder(CtcWordsConfig(recognizer=str(folder), prosody_stride=0))
-    both = CtcWordsEncoder(CtcWordsConfig(recognizer=str(folder)))
+    both = CtcWordsEncoder(CtcWordsConfig(recognizer=str(folder), prosody_stride=4))
     assert (words.output_dim, both.output_dim) == (4, 4 + 80)
     audio = [synthetic_waveform(1.0, 16000, seed=5)]
     heard = greedy_words(*words.recognizer(*_mel(words, audio)))[0]
@@ -177,6 +177,12 @@ def test_words_only_and_what_the_tokens_hold(tmp_path: Path) -> None:
     assert bool((full.features[0, : len(heard), 4:] == 0).all())
     assert bool((full.features[0, len(heard):, :4] == 0).all())
     assert words.weights_fingerprint == both.weights_fingerprint
+    mel = both.mel.encode(audio)
+    every = CtcWordsEncoder(CtcWordsConfig(recognizer=str(folder))).encode(audio)
+    assert every.frame_rate == 50.0 and full.frame_rate == 12.5
+    torch.testing.assert_close(every.features[0, len(heard):, 4:], mel.features[0])
+    torch.testing.assert_close(full.features[0, len(heard):len(heard) + 1, 4:],
+                               mel.features[0, :4].mean(0, keepdim=True))
 
 
 def test_nothing_heard_and_no_prosody_keeps_one_zero_token(tmp_path: Path) -> None:
@@ -199,6 +205,10 @@ def test_weights_fingerprint_follows_the_weights(tmp_path: Path) -> None:
     folder = save_random(tmp_path / "r")
     first = CtcWordsEncoder(CtcWordsConfig(recognizer=str(folder))).weights_fingerprint
     save_random(folder)  # the same weights written again: the same fingerprint
+    assert CtcWordsEncoder(CtcWordsConfig(recognizer=str(folder))).weights_fingerprint == first
+    spec = json.loads((folder / SPEC_FILE).read_text())
+    (folder / SPEC_FILE).write_text(json.dumps({**spec, "trained_on": "elsewhere",
+                                                "heldout": {"utterances": 3.0}}))
     assert CtcWordsEncoder(CtcWordsConfig(recognizer=str(folder))).weights_fingerprint == first
     save_random(folder, seed=1)
     assert CtcWordsEncoder(CtcWordsConfig(recognizer=str(folder))).weights_fingerprint != first
@@ -301,3 +311,39 @@ def test_train_recognizer_rejects_bad_options(tmp_path: Path, arguments: list[st
     assert result.returncode != 0
     assert message in result.stderr, result.stderr[-2000:]
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+def test_train_and_generate_through_the_cli(voxshapes: Path, tmp_path: Path) -> None:
+    recipe = tmp_path / "speech.yaml"
+    data = f"{{name: voxshapes, config: {{root: {voxshapes}, split: train}}}}"
+    recipe.write_text(f"""
+name: ctc-toy
+encoder:
+  name: ctc-words
+  config:
+    train_data: {data}
+    training: {{width: 32, num_layers: 1, num_heads: 2, steps: 20, batch_size: 8}}
+    cache_dir: {tmp_path / "recognizers"}
+bottleneck: {{name: words-prosody, config: {{prosody: {{ratio: 4, widths: [16, 16],
+                                                        num_heads: 2}}}}}}
+generator: {{name: tiny-unet, config: {{resolution: 16, block_out_channels: [16, 32],
+                                       cross_attention_dim: 16, pooled_dim: 16}}}}
+data: {{train: [{data}], cache_dir: {tmp_path / "features"}}}
+train: {{lr: 1.0e-3, batch_size: 4, max_steps: 2, checkpoint_every: 2, validate_every: 0}}
+generate: {{steps: 2}}
+""")
+
+    def voxcore(*args: str) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run([sys.executable, "-m", "voxcore.cli", *args],
+                                capture_output=True, text=True, timeout=600, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr[-3000:]
+        return result
+
+    trained = voxcore("train", str(recipe), "--run-dir", str(tmp_path / "run"), "--no-progress")
+    assert "word recogniser: training on" in trained.stderr
+    assert "speech features (voxcore-ctc:ctc-words)" in trained.stderr
+    audio = sorted((voxshapes / "audio").glob("*.wav"))[:2]
+    voxcore("generate", str(tmp_path / "run"), "--audio", *map(str, audio), "--out",
+            str(tmp_path / "images"))
+    assert len(list((tmp_path / "images").glob("*.png"))) == 2

@@ -82,9 +82,9 @@ class CtcWordsConfig(BaseModel):
                     "'.recognizer-cache' beside the dataset's manifest, else "
                     "~/.cache/voxcore/recognizer")
     prosody_stride: int = Field(
-        default=4, ge=0,
+        default=1, ge=0,
         description="append the utterance's log-mel frames averaged over this many frames "
-                    "after the word tokens (how it was said); 0 = words only")
+                    "after the word tokens (how it was said; 1 = every frame); 0 = words only")
 
     @model_validator(mode="after")
     def _one_source(self) -> Self:

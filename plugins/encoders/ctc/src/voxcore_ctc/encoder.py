@@ -14,7 +14,12 @@ from voxcore.interfaces import SpeechFeatures, Waveform
 from voxcore.nn import zero_padding
 from voxcore_ctc import CtcWordsConfig
 from voxcore_ctc.obtain import obtain_recognizer
-from voxcore_ctc.recognizer import SPEC_FILE, WEIGHTS_FILE, greedy_words, load_recognizer
+from voxcore_ctc.recognizer import (
+    WEIGHTS_FILE,
+    RecognizerSpec,
+    greedy_words,
+    load_recognizer,
+)
 
 __all__ = ["CtcWordsEncoder"]
 
@@ -52,7 +57,7 @@ class CtcWordsEncoder(torch.nn.Module):
         n_mels = recognizer.spec.mel.n_mels if config.prosody_stride else 0
         self.output_dim: int = len(self.vocabulary) + n_mels
         self.folder = folder
-        self.weights_fingerprint: str = _content_hash(folder)
+        self.weights_fingerprint: str = _content_hash(folder, recognizer.spec)
 
     @property
     def recognizer(self) -> torch.nn.Module:
@@ -104,8 +109,9 @@ class CtcWordsEncoder(torch.nn.Module):
                 f"prosody_stride={self.config.prosody_stride}")
 
 
-def _content_hash(folder: Path) -> str:
-    digest = hashlib.sha256()
-    for name in (SPEC_FILE, WEIGHTS_FILE):
-        digest.update((folder / name).read_bytes())
+def _content_hash(folder: Path, spec: RecognizerSpec) -> str:
+    """A hash of what decides the features: the weights and the spec's vocabulary, front end
+    and sizes (not where it was trained from or its measured figures)."""
+    digest = hashlib.sha256((folder / WEIGHTS_FILE).read_bytes())
+    digest.update(spec.model_dump_json(exclude={"trained_on", "heldout"}).encode())
     return digest.hexdigest()[:16]

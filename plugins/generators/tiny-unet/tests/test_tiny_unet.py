@@ -31,6 +31,19 @@ class TestTinyUnetPooledVPrediction(GeneratorSuite):
                                                 prediction_type="v_prediction", snr_gamma=5.0))
 
 
+class TestTinyUnetPooledScaleShift(GeneratorSuite):
+    def build_generator(self) -> TinyUnetGenerator:
+        return TinyUnetGenerator(TinyUnetConfig(**TINY, pooled_dim=12,
+                                                time_scale_shift="scale_shift"))
+
+
+def test_scale_shift_reaches_every_resnet() -> None:
+    generator = TinyUnetGenerator(TinyUnetConfig(**TINY, time_scale_shift="scale_shift"))
+    resnets = [m for m in generator.unet.modules() if type(m).__name__ == "ResnetBlock2D"]
+    assert resnets and {r.time_emb_proj.out_features for r in resnets} == {32, 64}
+    assert {r.time_embedding_norm for r in resnets} == {"scale_shift"}
+
+
 def _condition(generator: TinyUnetGenerator, batch: int = 2) -> Condition:
     return Condition(torch.randn(batch, 4, generator.cross_attention_dim),
                      torch.ones(batch, 4, dtype=torch.bool))

@@ -40,7 +40,7 @@ class RecognizerTraining(BaseModel):
     width: int = Field(default=128, gt=0, description="channels of the convs and Transformer")
     num_layers: int = Field(default=2, ge=0, description="Transformer layers")
     num_heads: int = Field(default=4, gt=0, description="attention heads per layer")
-    steps: int = Field(default=500, gt=0, description="CTC training steps")
+    steps: int = Field(default=300, gt=0, description="CTC training steps")
     batch_size: int = Field(default=32, gt=0, description="utterances per step")
     lr: float = Field(default=2e-3, gt=0, description="AdamW learning rate")
     seed: int = 0

@@ -38,7 +38,7 @@ def add_train_recognizer(commands: Any) -> None:
     parser.add_argument("--width", type=int, default=128, help="default: 128")
     parser.add_argument("--num-layers", type=int, default=2, help="default: 2")
     parser.add_argument("--num-heads", type=int, default=4, help="default: 4")
-    parser.add_argument("--steps", type=int, default=500, help="default: 500")
+    parser.add_argument("--steps", type=int, default=300, help="default: 300")
     parser.add_argument("--batch-size", type=int, default=32, help="default: 32")
     parser.add_argument("--lr", type=float, default=2e-3, help="AdamW learning rate "
                                                               "(default: 2e-3)")

@@ -47,6 +47,11 @@ class TinyUnetConfig(BaseModel):
     pooled_dim: int | None = Field(
         None, gt=0, description="width of Condition.pooled, added to the time embedding; "
                                 "None = no pooled vector")
+    time_scale_shift: Literal["default", "scale_shift"] = Field(
+        "default", description="how the time (+ pooled) embedding enters each ResNet block: "
+                               "'default' adds it, 'scale_shift' scales and shifts the "
+                               "normalised features with it (diffusers' "
+                               "resnet_time_scale_shift)")
 
     @model_validator(mode="after")
     def _check_architecture(self) -> TinyUnetConfig:

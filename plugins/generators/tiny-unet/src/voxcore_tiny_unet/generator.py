@@ -64,6 +64,7 @@ def build_unet(config: TinyUnetConfig) -> UNet2DConditionModel:
         attention_head_dim=heads,
         # GroupNorm needs every channel count divisible by the group count.
         norm_num_groups=math.gcd(32, *channels),
+        resnet_time_scale_shift=config.time_scale_shift,
         **extra,
     )
 

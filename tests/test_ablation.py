@@ -151,7 +151,7 @@ def test_shipped_ablations_are_valid(monkeypatch: pytest.MonkeyPatch) -> None:
     assert {len(r.resolved.bottleneck.config.stage_strides) for r in plan.runs} == {3}
     cascade = plan_ablation(Path("recipes/ablations/speech-vs-text-vs-cascade.yaml"),
                             Path("/nonexistent"))
-    assert [r.resolved.encoder.entry.name for r in cascade.runs] == ["mel", "text", "asr"]
+    assert [r.resolved.encoder.entry.name for r in cascade.runs] == ["ctc-words", "text", "asr"]
     table5 = plan_ablation(Path("recipes/paper/ablations/training-strategy.yaml"),
                            Path("/nonexistent"))
     assert [r.resolved.generator.config.train_mode for r in table5.runs] == [

@@ -20,7 +20,8 @@ def test_quickstart_writes_a_report_and_resumes(tmp_path: Path) -> None:
     result = subprocess.run(command, capture_output=True, text=True, cwd=REPO, timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
     report = (out / "report.md").read_text()
-    assert "| mel → sib → tiny-unet | speech |" in report
+    assert "| ctc-words → words-prosody → tiny-unet | speech |" in report
+    assert "word recogniser (trained on the training split's speech" in report
     assert "| text → identity → tiny-unet | text |" in report
     assert "![mood grid](mood_grid.png)" in report
     assert (out / "mood_grid.png").is_file()
@@ -32,6 +33,7 @@ def test_quickstart_writes_a_report_and_resumes(tmp_path: Path) -> None:
     assert again.returncode == 0, again.stderr[-3000:]
     assert "reusing the VoxShapes dataset" in again.stderr
     assert "training quickstart" not in again.stderr  # both runs were complete
+    assert "word recogniser: reusing" in again.stderr
 
 
 @pytest.mark.parametrize(("described", "expected"), [

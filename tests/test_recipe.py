@@ -83,7 +83,7 @@ def test_every_mistake_is_reported_at_once(tmp_path: Path) -> None:
         load_recipe(path)
     found = issues(info)
     assert "did you mean 'mel'?" in found["encoder.name"]
-    assert "installed encoders: asr, clip-text, mel" in found["encoder.name"]
+    assert "installed encoders: asr, clip-text, ctc-words, mel" in found["encoder.name"]
     assert "did you mean 'ratio'?" in found["bottleneck.config.ratoi"]
     assert "resolution" in "".join(found) and "big" in found["generator.config.resolution"]
     assert "'fast'" in found["train.lr"]

@@ -1,9 +1,10 @@
 """``voxcore quickstart``: the whole chain, offline, on a CPU, in minutes.
 
 It builds VoxShapes (shapes whose mood is carried by the voice, not the words), trains the
-speech model (``mel`` -> ``sib`` -> ``tiny-unet``) and the text baseline, evaluates both with
-the ``judge`` metrics, and writes ``report.md`` with a metrics table and a grid: the same
-sentence spoken in each mood, next to what each model drew.
+speech model (``ctc-words`` -> ``words-prosody`` -> ``tiny-unet``: a small word recogniser,
+trained first on the training speech, plus the voice's prosody) and the text baseline,
+evaluates both with the ``judge`` metrics, and writes ``report.md`` with a metrics table and a
+grid: the same sentence spoken in each mood, next to what each model drew.
 """
 
 from __future__ import annotations
@@ -89,12 +90,15 @@ def run_quickstart(
         runs[model] = load_run(run_dir)
         metrics[model] = evaluate(run_dir, split="test", loaded=runs[model])["metrics"]["judge"]
         timings[f"evaluate {model}"] = time.perf_counter() - begin
+    recognizer = getattr(runs["speech"].model.speech_encoder, "recognizer", None)
+    heard: dict[str, float] = getattr(getattr(recognizer, "spec", None), "heldout", {})
     begin = time.perf_counter()
     grid = _mood_grid(out, runs)
     timings["grid"] = time.perf_counter() - begin
     seconds = time.perf_counter() - started
     report = out / "report.md"
-    write_text_atomic(report, _report_text(metrics, paths, timings, seconds, grid, size, out))
+    write_text_atomic(report, _report_text(metrics, paths, timings, seconds, grid, size, out,
+                                           heard))
     return QuickstartResult(report, metrics, seconds)
 
 
@@ -183,6 +187,7 @@ def _report_text(
     grid: tuple[Path, str, list[str]],
     size: int,
     out: Path,
+    heard: dict[str, float],
 ) -> str:
     path, content, moods = grid
     speech, text = metrics["speech"], metrics["text"]
@@ -212,6 +217,10 @@ def _report_text(
         f"The judge on real test images: content {cell(speech, 'real_content_accuracy')}%, "
         f"mood {cell(speech, 'real_mood_accuracy')}%.",
         "",
+        *([f"The speech model's word recogniser (trained on the training split's speech and "
+           f"transcripts) on the test speech: {heard['exact_transcripts_percent']:.1f}% of "
+           f"utterances transcribed exactly, {heard['words_recognised_percent']:.1f}% of "
+           "their words heard.", ""] if "exact_transcripts_percent" in heard else []),
         f"## The same sentence in each mood: \"{content}\"",
         "",
         "Each row is one test utterance of the same words, spoken with that mood's prosody. "

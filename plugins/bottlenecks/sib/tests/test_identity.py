@@ -56,28 +56,6 @@ class TestIdentityAlwaysProjects(BottleneckSuite):
                                                  pooled_dim=pooled_dim, project="always"))
 
 
-class TestIdentityNormalised(BottleneckSuite):
-    length_ratio = 1
-    output_dim = 16
-    pooled_dims = (None, 12)
-
-    def build_bottleneck(self, input_dim: int, output_dim: int,
-                         pooled_dim: int | None) -> IdentityBottleneck:
-        return IdentityBottleneck(IdentityConfig(input_dim=input_dim, output_dim=output_dim,
-                                                 pooled_dim=pooled_dim, project="always",
-                                                 norm=True))
-
-
-def test_norm_gives_each_token_zero_mean_and_unit_variance() -> None:
-    bottleneck = IdentityBottleneck(IdentityConfig(input_dim=8, output_dim=8, norm=True))
-    assert bottleneck.proj is None and bottleneck.norm is not None
-    features = _features()
-    tokens = bottleneck(features).tokens[features.mask]
-    torch.testing.assert_close(tokens.mean(-1), torch.zeros(7), atol=1e-5, rtol=0)
-    torch.testing.assert_close(tokens.var(-1, unbiased=False), torch.ones(7), atol=1e-3, rtol=0)
-    assert bool((bottleneck(features).tokens[~features.mask] == 0).all())
-
-
 def _features() -> SpeechFeatures:
     values = torch.randn(2, 5, 8, generator=torch.Generator().manual_seed(0))
     mask = torch.tensor([[True] * 5, [True, True, False, False, False]])
@@ -134,8 +112,8 @@ def test_needs_its_widths() -> None:
 
 def test_config() -> None:
     config = IdentityConfig()
-    assert (config.input_dim, config.output_dim, config.pooled_dim, config.project,
-            config.norm) == (None, None, None, "auto", False)
+    assert (config.input_dim, config.output_dim, config.pooled_dim, config.project) == (
+        None, None, None, "auto")
     with pytest.raises(ValidationError, match="Extra inputs are not permitted"):
         IdentityConfig.model_validate({"width": 3})
     with pytest.raises(ValidationError, match="'auto', 'always' or 'never'"):

@@ -37,11 +37,6 @@ class IdentityConfig(BaseModel):
         default="auto",
         description="Linear projection of the tokens: 'auto' only when input_dim != "
                     "output_dim, 'always', or 'never' (then the widths must match)")
-    norm: bool = Field(
-        default=False,
-        description="LayerNorm on each token after the projection, as text encoders end with "
-                    "one (tokens from one-hot or unnormalised features reach the generator at "
-                    "a comparable scale)")
 
 
 @hookimpl

@@ -3,8 +3,8 @@
 With the frozen ``clip-text`` encoder and a frozen ``sd15`` generator it reproduces Stable
 Diffusion's own text-to-image path ("SD (T2I)"), since the CLIP states reach the UNet
 untouched. It projects the tokens with a Linear only when the widths differ (or when asked
-to), normalises each token when asked (``norm``), and with ``pooled_dim`` set adds a pooled
-vector (masked mean of the tokens, then a Linear) for SDXL's added conditioning.
+to), and with ``pooled_dim`` set adds a pooled vector (masked mean of the tokens, then a
+Linear) for SDXL's added conditioning.
 """
 
 from __future__ import annotations
@@ -25,9 +25,8 @@ class IdentityBottleneck(nn.Module):
 
     ``proj`` is a Linear when ``config.project`` is ``"always"``, or ``"auto"`` with
     ``input_dim != output_dim``; otherwise the tokens are the features themselves (with
-    padded positions zeroed), then a LayerNorm with ``config.norm``. ``pooled`` (with
-    ``pooled_dim``) is a masked mean of the tokens followed by a Linear. Without any of these
-    it has no parameters at all.
+    padded positions zeroed). ``pooled`` (with ``pooled_dim``) is a masked mean of the tokens
+    followed by a Linear. Without either it has no parameters at all.
     """
 
     def __init__(self, config: IdentityConfig) -> None:
@@ -46,7 +45,6 @@ class IdentityBottleneck(nn.Module):
                              f"width ({input_dim}) differs from the generator's cross-attention "
                              f"width ({output_dim}); use project='auto' to add a Linear")
         self.proj: nn.Linear | None = nn.Linear(input_dim, output_dim) if project else None
-        self.norm: nn.LayerNorm | None = nn.LayerNorm(output_dim) if config.norm else None
         self.pooled: PooledHead | None = (PooledHead(output_dim, config.pooled_dim)
                                           if config.pooled_dim is not None else None)
 
@@ -56,12 +54,9 @@ class IdentityBottleneck(nn.Module):
         tokens = zero_padding(features.features, mask)
         if self.proj is not None:
             tokens = zero_padding(self.proj(tokens), mask)
-        if self.norm is not None:
-            tokens = zero_padding(self.norm(tokens), mask)
         pooled = self.pooled(tokens, mask) if self.pooled is not None else None
         return Condition(tokens=tokens, mask=mask, pooled=pooled)
 
     def extra_repr(self) -> str:
         return (f"input_dim={self.input_dim}, output_dim={self.output_dim}, "
-                f"pooled_dim={self.pooled_dim}, project={self.proj is not None}, "
-                f"norm={self.norm is not None}")
+                f"pooled_dim={self.pooled_dim}, project={self.proj is not None}")

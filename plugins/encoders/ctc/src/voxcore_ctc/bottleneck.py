@@ -90,8 +90,6 @@ def _gather(values: Tensor, chosen: Tensor, *, at_least: int) -> tuple[Tensor, T
     length = max(int(counts.max()) if counts.numel() else 0, at_least)
     # A stable sort puts the chosen rows first, in their order.
     order = torch.sort((~chosen).to(torch.int8), dim=1, stable=True).indices[:, :length]
-    if order.shape[1] < length:
-        order = torch.nn.functional.pad(order, (0, length - order.shape[1]))
     gathered = torch.gather(values, 1, order.unsqueeze(-1).expand(-1, -1, values.shape[-1]))
     positions = torch.arange(length, device=values.device)
     mask = positions.unsqueeze(0) < counts.clamp(min=at_least).unsqueeze(1)

@@ -22,12 +22,12 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from voxcore.batching import pad_features
+from voxcore.caches.features import FeatureCache
 from voxcore.evaluation import evaluation_samples
-from voxcore.inference import load_run
 from voxcore.nn import masked_mean
-from voxcore.training.data import pad_features
-from voxcore.training.feature_cache import FeatureCache
-from voxcore.training.trainer import default_cache_root
+from voxcore.runs import cache_root as default_cache_root
+from voxcore.runs import load as load_run
 
 
 def spread(pooled: torch.Tensor, labels: list[str]) -> tuple[float, float]:

@@ -17,13 +17,13 @@ from pathlib import Path
 
 import torch
 
+from voxcore.assembly import build_model
 from voxcore.audio import load_audio
-from voxcore.model import build_model
 from voxcore.plugins import get_registry
-from voxcore.quickstart import find_recipe
 from voxcore.recipe import load_recipe
+from voxcore.recipe.shipped import find_recipe
+from voxcore.runs import cache_root as default_cache_root
 from voxcore.training.data import load_examples
-from voxcore.training.trainer import default_cache_root
 
 
 def main() -> None:

@@ -48,3 +48,14 @@ def make_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Mak
         sys.modules.pop(module, None)
 
 
+
+
+@pytest.fixture(scope="session")
+def voxshapes_small(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small VoxShapes build (60 samples), made once per test session."""
+    from voxcore.plugins import get_registry
+
+    root = tmp_path_factory.mktemp("voxshapes") / "voxshapes"
+    get_registry("dataset_builder").get("voxshapes").build({"size": 60, "seed": 0}).build(root)
+    voxcore.plugins.reset()
+    return root

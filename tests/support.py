@@ -33,8 +33,22 @@ class EchoConfig(BaseModel):
     gain: float = 1.0
 
 class Echo:
+    # a working encoder: one silent 80-wide frame per 10 ms, scaled by gain
+
+    sample_rate = 16000
+    output_dim = 80
+
     def __init__(self, config):
         self.config = config
+
+    def encode(self, waveforms):
+        import torch
+        from voxcore.plugin_api import SpeechFeatures
+
+        frames = max(1, max(w.samples.shape[-1] for w in waveforms) // 160)
+        features = torch.zeros(len(waveforms), frames, 80) * self.config.gain
+        return SpeechFeatures(features, torch.ones(len(waveforms), frames, dtype=torch.bool),
+                              100.0)
 
 @hookimpl
 def voxcore_register_encoders(register):

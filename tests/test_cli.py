@@ -37,7 +37,7 @@ def test_plugins_json_lists_first_party_components() -> None:
                              ("bottleneck", "transformer", "voxcore-sib"),
                              ("generator", "tiny-unet", "voxcore-tiny-unet")]:
         assert found[(kind, name)]["distribution"] == dist
-        assert found[(kind, name)]["version"] == "0.1.0"
+        assert found[(kind, name)]["version"] == "0.2.0"
     assert {p["distribution"] for p in data["plugins"]} >= {"voxcore-mel", "voxcore-sib"}
 
 

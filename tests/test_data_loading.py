@@ -10,11 +10,11 @@ import torch
 from PIL import Image
 from support import toy_recipe, toy_site, write_toy_data
 
-import voxcore.training.content_cache as content_cache
+import voxcore.caches.content as content_cache
+from voxcore.caches.content import CachedRows, ContentCache
 from voxcore.cli import main
 from voxcore.images import load_image
 from voxcore.recipe.schema import ImageSection
-from voxcore.training.content_cache import CachedRows, ContentCache
 from voxcore.training.data import PixelImages
 
 

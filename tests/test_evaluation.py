@@ -30,11 +30,11 @@ def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 
 class CountingGenerator:
-    """Wraps generate_images: counts images made, raises on the call numbered ``fail_on``."""
+    """Wraps generate_for: counts images made, raises on the call numbered ``fail_on``."""
 
     def __init__(self, fail_on: int | None = None) -> None:
         self.calls, self.images, self.fail_on = 0, 0, fail_on
-        self.real = voxcore.evaluation.generate_images
+        self.real = voxcore.evaluation.generate_for
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         self.calls += 1
@@ -47,7 +47,7 @@ class CountingGenerator:
 
 def counting(monkeypatch: pytest.MonkeyPatch, fail_on: int | None = None) -> CountingGenerator:
     counter = CountingGenerator(fail_on)
-    monkeypatch.setattr(voxcore.evaluation, "generate_images", counter)
+    monkeypatch.setattr(voxcore.evaluation, "generate_for", counter)
     return counter
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import torch
 
-from voxcore.model import build_model
+from voxcore.assembly import build_model
 from voxcore.recipe import load_recipe
 
 RECIPE = """

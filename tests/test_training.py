@@ -67,7 +67,7 @@ def test_train_generate_evaluate(
     assert (run / "samples" / "step-000006.png").is_file()
     versions = json.loads((run / "versions.json").read_text())
     assert versions["components"]["encoder"] == {"name": "mel", "distribution": "voxcore-mel",
-                                                 "version": "0.1.0"}
+                                                 "version": "0.2.0"}
     assert "voxcore" in versions and "torch" in versions["libraries"]
     assert "name: toy" in (run / "recipe.yaml").read_text()
 

@@ -5,7 +5,8 @@ through the entry-point group ``voxcore.plugins`` the first time a registry is u
 (:func:`voxcore.plugins.get_registry`).
 
 ``voxcore.from_pretrained(folder)`` and ``voxcore.save_pretrained(loaded, folder)`` (see
-:mod:`voxcore.pretrained`) are imported on first use.
+:mod:`voxcore.runs`) are imported on first use. Plugins import voxcore through
+:mod:`voxcore.plugin_api` only.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 
 __all__ = ["__version__", "hookimpl", "from_pretrained", "save_pretrained"]
 
-_LAZY = {"from_pretrained": "voxcore.pretrained", "save_pretrained": "voxcore.pretrained"}
+_LAZY = {"from_pretrained": "voxcore.runs", "save_pretrained": "voxcore.runs"}
 
 
 def __getattr__(name: str) -> Any:

@@ -19,7 +19,7 @@ import soundfile
 import torch
 import torchaudio
 
-from voxcore.errors import UserError
+from voxcore.errors import AudioError
 from voxcore.interfaces import Waveform
 
 __all__ = ["AudioError", "load_audio", "to_mono_batch", "lengths_to_mask", "DEFAULT_SILENCE"]
@@ -28,13 +28,6 @@ __all__ = ["AudioError", "load_audio", "to_mono_batch", "lengths_to_mask", "DEFA
 DEFAULT_SILENCE = 1e-4
 
 _FORMATS = "wav, flac or ogg"
-
-
-class AudioError(UserError, ValueError):
-    """An audio file or waveform that cannot be used; the message says what to fix.
-
-    It is also a :class:`ValueError`, so code that validates inputs generically catches it.
-    """
 
 
 def load_audio(
@@ -72,7 +65,7 @@ def load_audio(
         raise AudioError(f"audio file {file} is silent (peak amplitude {peak:.2g} is below "
                          f"{silence_threshold:g}); check that it holds the intended recording, "
                          "or lower silence_threshold if it is just very quiet")
-    return Waveform(samples=samples, sample_rate=int(sample_rate))
+    return Waveform(samples=samples, sample_rate=int(sample_rate), source=str(file))
 
 
 def to_mono_batch(

@@ -1,21 +1,82 @@
 """Helpers every diffusion generator needs around a :class:`~voxcore.interfaces.Condition`.
 
-Condition dropout (replacing items by the learned null condition), stacking a condition with
-the null one for classifier-free guidance, padding token sequences with masked zeros,
-checking a condition's shapes, noise drawn on the caller's generator, and Min-SNR-gamma loss
-weights. Generator plugins (``tiny-unet``, ``sd15``/``sdxl``) share them; third-party
-generators may too. This module imports torch.
+The learned null condition (:class:`LearnedNullCondition`, a mixin that also checks and
+applies condition dropout), stacking a condition with the null one for classifier-free
+guidance, padding token sequences with masked zeros, checking a condition's shapes, noise and
+timesteps drawn on the caller's generator, the masked tokens a UNet attends to, the diffusion
+target and the loss with optional Min-SNR-gamma weights. Generator plugins (``tiny-unet``,
+``sd15``/``sdxl``) share them; third-party generators may too. This module imports torch.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from voxcore.interfaces import Condition
 
-__all__ = ["seeded_randn", "pad_tokens", "replace_dropped", "stack_conditions",
-           "check_condition", "check_drop", "check_edit", "min_snr_weights"]
+__all__ = ["LearnedNullCondition", "seeded_randn", "pad_tokens", "replace_dropped",
+           "stack_conditions", "check_condition", "check_drop", "check_edit", "check_images_shape",
+           "min_snr_weights", "masked_tokens", "random_timesteps", "diffusion_target",
+           "diffusion_loss", "NULL_INIT_STD"]
+
+#: Standard deviation of the learned null condition's random initialisation.
+NULL_INIT_STD = 0.02
+
+
+class LearnedNullCondition:
+    """Mixin for a generator (a ``torch.nn.Module``) with a learned "no condition".
+
+    Call :meth:`init_null_condition` in ``__init__`` (after ``nn.Module.__init__``); it adds
+    the parameters ``null_tokens`` ``[length, cross_attention_dim]`` and, with a pooled input,
+    ``null_pooled`` ``[pooled_dim]``. :meth:`null_condition` is the interface's method;
+    :meth:`training_condition` checks a training batch's condition and applies condition
+    dropout. The class sets ``cross_attention_dim`` and ``pooled_dim`` and a ``component``
+    name for messages.
+    """
+
+    cross_attention_dim: int
+    pooled_dim: int | None
+    null_tokens: nn.Parameter
+    null_pooled: nn.Parameter | None
+    component: str = "generator"
+
+    def init_null_condition(self, length: int) -> None:
+        """Create the null condition's parameters (drawn from torch's random state)."""
+        module: Any = self
+        module.null_tokens = nn.Parameter(
+            torch.randn(length, self.cross_attention_dim) * NULL_INIT_STD)
+        module.null_pooled = None
+        if self.pooled_dim is not None:
+            module.null_pooled = nn.Parameter(torch.randn(self.pooled_dim) * NULL_INIT_STD)
+
+    def null_condition(self, batch_size: int) -> Condition:
+        """The learned "no condition" for ``batch_size`` items (all tokens valid)."""
+        tokens = self.null_tokens.unsqueeze(0).expand(batch_size, -1, -1)
+        mask = torch.ones(tokens.shape[:2], dtype=torch.bool, device=tokens.device)
+        pooled = None
+        if self.null_pooled is not None:
+            pooled = self.null_pooled.unsqueeze(0).expand(batch_size, -1)
+        return Condition(tokens=tokens, mask=mask, pooled=pooled)
+
+    def check_condition(self, condition: Condition, batch: int) -> None:
+        """Raise ``ValueError`` unless ``condition`` fits this generator (see
+        :func:`check_condition`)."""
+        check_condition(condition, batch, self.cross_attention_dim, self.pooled_dim,
+                        self.component)
+
+    def training_condition(self, condition: Condition, batch: int,
+                           drop: torch.Tensor | None) -> Condition:
+        """``condition`` checked, with the items where ``drop`` is true replaced by the null
+        condition (condition dropout)."""
+        self.check_condition(condition, batch)
+        if drop is None:
+            return condition
+        check_drop(drop, batch)
+        return replace_dropped(condition, self.null_condition(batch), drop)
 
 
 def seeded_randn(shape: tuple[int, ...] | torch.Size, generator: torch.Generator | None,
@@ -107,3 +168,54 @@ def min_snr_weights(alphas_cumprod: torch.Tensor, timesteps: torch.Tensor, gamma
         # schedule) gives 1 rather than 0 / 0.
         return torch.clamp(gamma / snr, max=1.0)
     return torch.clamp(snr, max=gamma) / (snr + 1)
+
+
+def check_images_shape(images: torch.Tensor, resolution: int, name: str) -> None:
+    """Raise ``ValueError`` unless ``images`` is ``[B, 3, resolution, resolution]``."""
+    expected = (images.shape[0], 3, resolution, resolution)
+    if tuple(images.shape) != expected:
+        raise ValueError(f"{name} expects images of shape {expected} "
+                         f"([B, 3, resolution, resolution]), got {tuple(images.shape)}")
+
+
+def masked_tokens(condition: Condition, dtype: torch.dtype) -> torch.Tensor:
+    """The condition's tokens in ``dtype`` with padded positions zeroed.
+
+    Masked attention already ignores padding; zeroing it too keeps non-finite padding values
+    out of the attention matmul.
+    """
+    return condition.tokens.to(dtype).masked_fill(~condition.mask.unsqueeze(-1), 0.0)
+
+
+def random_timesteps(batch: int, num_train_timesteps: int, generator: torch.Generator | None,
+                     device: torch.device) -> torch.Tensor:
+    """Training timesteps drawn uniformly on ``generator``'s device, moved to ``device``."""
+    where = device if generator is None else generator.device
+    return torch.randint(0, num_train_timesteps, (batch,), generator=generator,
+                         device=where).to(device)
+
+
+def diffusion_target(scheduler: Any, clean: torch.Tensor, noise: torch.Tensor,
+                     timesteps: torch.Tensor, prediction_type: str) -> torch.Tensor:
+    """What the denoiser learns to predict: the noise (``epsilon``) or the velocity
+    (``v_prediction``, from the diffusers scheduler's ``get_velocity``)."""
+    if prediction_type == "epsilon":
+        return noise
+    if prediction_type == "v_prediction":
+        target: torch.Tensor = scheduler.get_velocity(clean, noise, timesteps)
+        return target
+    raise ValueError(f"unsupported prediction_type {prediction_type!r} (epsilon or "
+                     "v_prediction)")
+
+
+def diffusion_loss(prediction: torch.Tensor, target: torch.Tensor, timesteps: torch.Tensor, *,
+                   alphas_cumprod: torch.Tensor, prediction_type: str,
+                   snr_gamma: float | None) -> torch.Tensor:
+    """Mean squared error per item (in float32), weighted by Min-SNR-gamma when
+    ``snr_gamma`` is set, averaged over the batch."""
+    per_item = F.mse_loss(prediction.float(), target.float(), reduction="none")
+    per_item = per_item.mean(dim=tuple(range(1, per_item.dim())))
+    if snr_gamma is not None:
+        per_item = per_item * min_snr_weights(alphas_cumprod, timesteps, snr_gamma,
+                                              prediction_type)
+    return per_item.mean()

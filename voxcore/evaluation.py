@@ -23,15 +23,14 @@ import torch
 
 from voxcore.errors import UserError
 from voxcore.evaluation_progress import EvaluationProgress, quantize
+from voxcore.failures import blame
 from voxcore.images import image_grid, load_image, save_image
-from voxcore.inference import LoadedRun, generate_images, load_run
 from voxcore.interfaces import EvalBatch, Metric, Sample
 from voxcore.io import write_text_atomic
+from voxcore.preparation import prepared_folder
+from voxcore.prompts import generate_for, prompt_inputs
 from voxcore.recipe import BoundComponent
-from voxcore.training.data import pad_features
-from voxcore.training.feature_cache import FeatureCache
-from voxcore.training.trainer import default_cache_root
-from voxcore.training.transcript_cache import TranscriptCache
+from voxcore.runs import LoadedRun, cache_root, load
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +111,7 @@ def evaluate(
     ``out_dir`` (default ``RUN_DIR/eval/<data>-<split>``); an unfinished evaluation there
     resumes, ``restart`` starts it over.
     """
-    loaded = loaded or load_run(run_dir)
+    loaded = loaded or load(run_dir)
     resolved, model = loaded.resolved, loaded.model
     if not resolved.metrics:
         raise UserError("the recipe lists no metrics; add some under 'metrics'")
@@ -131,7 +130,8 @@ def evaluate(
             "metrics": [bound.config.model_dump(mode="json") | {"name": bound.entry.name}
                         for bound in resolved.metrics]}
     state = EvaluationProgress.open(folder, plan, [p.id for p in prompts], restart=restart)
-    metrics: dict[str, Metric] = {bound.entry.name: bound.build() for bound in resolved.metrics}
+    metrics = build_metrics(loaded)
+    labels = {bound.entry.name: bound.label for bound in resolved.metrics}
     state.restore(metrics)
     resumed_from = state.done
     started = time.perf_counter()
@@ -142,17 +142,23 @@ def evaluate(
             chunk = prompts[start:start + settings.batch_size]
             images = state.stored_images(start, len(chunk), model.generator_part.resolution)
             if images is None:
-                images = quantize(_generate(model, loaded, settings, chunk, seed + start))
+                inputs = prompt_inputs(model, resolved.encoder, cache_root(resolved), chunk,
+                                       preload_bytes=0, log_summary=False)
+                images = quantize(generate_for(model, inputs, settings, seed + start))
                 state.store_images(start, images)
                 generated += len(chunk)
             batch = _eval_batch(chunk, images, model.generator_part.resolution)
-            for metric in metrics.values():
-                metric.update(batch)
+            for name, metric in metrics.items():
+                with blame(labels[name], "scoring images"):
+                    metric.update(batch)
             state.checkpoint(metrics, start + len(chunk))
             bar.update(len(chunk))
     finally:
         bar.close()
-    results = {name: metric.compute() for name, metric in metrics.items()}
+    results = {}
+    for name, metric in metrics.items():
+        with blame(labels[name], "computing its values"):
+            results[name] = metric.compute()
     report = {
         "run": str(run_dir),
         "recipe": resolved.recipe.name,
@@ -184,22 +190,15 @@ def _weights_fingerprint(source: Path) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
-def _generate(model: Any, loaded: LoadedRun, settings: Any, chunk: Sequence[Sample],
-              seed: int) -> torch.Tensor:
-    if model.modality == "speech":
-        assert model.speech_encoder is not None
-        audio = [_require(s.audio, s, "audio") for s in chunk]
-        cached = FeatureCache(default_cache_root(loaded.resolved), loaded.resolved.encoder
-                              ).features(audio, model.speech_encoder, log_summary=False)
-        features = pad_features(cached.features, cached.frame_rate)
-        return generate_images(model, settings, seed, features=features)
-    if model.transcriber is not None:
-        audio = [_require(s.audio, s, "audio") for s in chunk]
-        texts = TranscriptCache(default_cache_root(loaded.resolved), loaded.resolved.encoder,
-                                model.transcriber).transcripts(audio, log_summary=False)
-    else:
-        texts = [_require(s.transcript, s, "transcript") for s in chunk]
-    return generate_images(model, settings, seed, texts=texts)
+def build_metrics(loaded: LoadedRun) -> dict[str, Metric]:
+    """The recipe's metrics, each with its prepared artefact (a trained judge) from the run or
+    exported folder, by registered name. Building them trains nothing."""
+    metrics: dict[str, Metric] = {}
+    source = f"{loaded.folder / 'recipe.yaml'}"
+    for bound in loaded.resolved.metrics:
+        folder = prepared_folder(bound, loaded.prepared, source=source)
+        metrics[bound.entry.name] = bound.build(prepared=folder)
+    return metrics
 
 
 def _eval_batch(chunk: Sequence[Sample], images: torch.Tensor, resolution: int) -> EvalBatch:

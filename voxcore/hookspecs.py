@@ -1,4 +1,4 @@
-"""Hook specifications: how a plugin tells voxcore what it provides.
+"""Hook specifications: how a plugin tells voxcore what it provides (plugin API v1).
 
 A plugin is a module (named by an entry point in the group ``voxcore.plugins``) that
 implements some of these hooks with :data:`voxcore.hookimpl`. Each hook is called once per
@@ -12,7 +12,7 @@ plugin, the first time any registry is used (never at ``import voxcore``), with 
         register("mel", config=MelConfig, factory="voxcore_mel.encoder:MelEncoder",
                  description="log-mel filterbank, no weights")
 
-``register(name, *, config, factory, description="")`` takes:
+``register(name, *, config, factory, description="", prepare=None)`` takes:
 
 - ``name``: the component's name in recipes (lowercase letters, digits, ``-`` and ``_``);
 - ``config``: a pydantic model class with ``extra="forbid"``; a recipe's ``config:`` mapping
@@ -20,7 +20,12 @@ plugin, the first time any registry is used (never at ``import voxcore``), with 
 - ``factory``: a callable taking the validated config and returning the component, or a
   ``"module:attribute"`` string naming one, imported only when the component is built, so
   that registering stays cheap (no torch import);
-- ``description``: one line for ``voxcore plugins``.
+- ``description``: one line for ``voxcore plugins``;
+- ``prepare``: for a component that must learn something from data before it can be built
+  (a recogniser, a classifier), a callable (or ``"module:attribute"``) taking the validated
+  config and returning a :class:`voxcore.interfaces.Preparation`, or ``None`` when that
+  config needs nothing. The factory of such a component is then called as
+  ``factory(config, prepared=FOLDER_OR_NONE)``; it must not train anything itself.
 
 A hook that raises, or registers something invalid, fails its whole plugin: none of that
 plugin's components are registered, a warning names its distribution and version, and every

@@ -41,6 +41,16 @@ __all__ = [
     "Metric",
     "Dataset",
     "DatasetBuilder",
+    "SupportsEditing",
+    "SupportsLatentCache",
+    "SupportsInterop",
+    "SupportsGradientCheckpointing",
+    "HasWeightsFingerprint",
+    "DeclaresMinimumDuration",
+    "ListsSchedulers",
+    "LocatedDataset",
+    "Preparation",
+    "ABILITIES",
 ]
 
 
@@ -54,10 +64,13 @@ class Waveform:
     """One utterance: ``samples`` is a float tensor ``[channels, time]`` at ``sample_rate`` Hz.
 
     Encoders resample and mix down to mono themselves, so any rate and channel count is valid.
+    ``source`` names where it came from (the file :func:`voxcore.audio.load_audio` read), for
+    messages; ``""`` when it was made in memory.
     """
 
     samples: torch.Tensor
     sample_rate: int
+    source: str = ""
 
     def __post_init__(self) -> None:
         _check(self.samples.dim() == 2, f"Waveform.samples must be [channels, time], got shape "
@@ -158,10 +171,9 @@ class SpeechEncoder(Protocol):
     """Turns waveforms into per-frame features (usually frozen during training).
 
     ``sample_rate`` is the rate the encoder works at (inputs at other rates are resampled);
-    ``output_dim`` is ``D`` of the features it returns. An encoder that loads weights named in
-    its config may also set a string attribute ``weights_fingerprint`` (for example a hash of
-    the weight files, see :func:`voxcore.hub.folder_fingerprint`): cached features are keyed
-    by it too, so new weights behind the same name are encoded afresh.
+    ``output_dim`` is ``D`` of the features it returns. Every item must get at least one valid
+    frame; an encoder that needs a minimum length of audio for that declares it
+    (:class:`DeclaresMinimumDuration`). Optional abilities: :class:`HasWeightsFingerprint`.
     """
 
     sample_rate: int
@@ -231,7 +243,9 @@ class ImageGenerator(Protocol):
 
     ``cross_attention_dim`` and ``pooled_dim`` say what condition it takes; ``resolution``
     is the side of the square images it trains on and produces. Images going in and
-    coming out are float ``[B, 3, H, W]`` in ``[0, 1]``.
+    coming out are float ``[B, 3, H, W]`` in ``[0, 1]``. Optional abilities:
+    :class:`SupportsEditing`, :class:`SupportsLatentCache`, :class:`SupportsInterop`,
+    :class:`SupportsGradientCheckpointing`, :class:`ListsSchedulers`.
     """
 
     cross_attention_dim: int
@@ -315,3 +329,166 @@ class DatasetBuilder(Protocol):
     def build(self, out_dir: Path) -> None:
         """Write the dataset's files under ``out_dir`` (created if missing)."""
         ...
+
+
+# -- optional abilities -------------------------------------------------------------------
+#
+# A component has an ability when it has the attributes below (checked with ``isinstance``);
+# nothing needs to be declared or subclassed. Each ability has an opt-in conformance suite in
+# :mod:`voxcore.testing`.
+
+
+@runtime_checkable
+class SupportsEditing(Protocol):
+    """A generator that redraws given images under a condition (``voxcore edit``)."""
+
+    def edit(
+        self,
+        images: torch.Tensor,
+        condition: Condition,
+        *,
+        strength: float,
+        num_inference_steps: int,
+        guidance_scale: float,
+        scheduler: str,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
+        """``images`` ``[B, 3, R, R]`` in ``[0, 1]`` noised to ``strength`` (in ``(0, 1]``) and
+        denoised under ``condition``; same shape and range. A strength outside ``(0, 1]`` or
+        images of another shape raise ``ValueError``."""
+        ...
+
+
+@runtime_checkable
+class SupportsLatentCache(Protocol):
+    """A generator whose frozen image encoder's output the trainer may cache on disk.
+
+    ``image_cache_key()`` names the encoder's identity and input size (``""`` turns caching
+    off); ``encode_for_cache`` is deterministic; ``training_loss_from_encoded`` of its output
+    equals ``training_loss`` of the images under the same random generator.
+    """
+
+    def image_cache_key(self) -> str:
+        """Identity of the cached encodings (empty: do not cache)."""
+        ...
+
+    def encode_for_cache(self, images: torch.Tensor) -> torch.Tensor:
+        """A deterministic encoding of ``[B, 3, R, R]`` images, one row per image."""
+        ...
+
+    def training_loss_from_encoded(
+        self,
+        encoded: torch.Tensor,
+        condition: Condition,
+        *,
+        drop: torch.Tensor | None = None,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
+        """:meth:`ImageGenerator.training_loss` of images given as their encodings."""
+        ...
+
+
+@runtime_checkable
+class SupportsInterop(Protocol):
+    """A generator that writes (and reads) trained weights in its ecosystem's own formats.
+
+    ``voxcore export`` calls ``save_interop(folder, state)`` with the generator's trained
+    tensors; it writes what it can (for example ``pytorch_lora_weights.safetensors``) and
+    returns what is left for voxcore's own ``generator.safetensors``. ``load_interop(folder)``
+    returns the tensors it wrote, by the same names.
+    """
+
+    def save_interop(self, folder: Path, state: dict[str, torch.Tensor]
+                     ) -> dict[str, torch.Tensor]:
+        """Write interop files into ``folder``; return the tensors still to be saved."""
+        ...
+
+    def load_interop(self, folder: Path) -> dict[str, torch.Tensor]:
+        """The tensors :meth:`save_interop` wrote into ``folder``."""
+        ...
+
+
+@runtime_checkable
+class SupportsGradientCheckpointing(Protocol):
+    """A generator that trades compute for memory (``train.gradient_checkpointing: true``)."""
+
+    def enable_gradient_checkpointing(self) -> None:
+        """Turn gradient checkpointing on; the loss and its gradients stay the same."""
+        ...
+
+
+@runtime_checkable
+class HasWeightsFingerprint(Protocol):
+    """An encoder whose features depend on weight files named in its config.
+
+    ``weights_fingerprint`` (for example :func:`voxcore.hub.folder_fingerprint` of the files)
+    keys its cached features, so new weights behind the same name are encoded afresh.
+    """
+
+    weights_fingerprint: str
+
+
+@runtime_checkable
+class DeclaresMinimumDuration(Protocol):
+    """An encoder that needs at least ``min_duration`` seconds of audio to give one frame.
+
+    Shorter audio is refused before it is encoded, with its duration and this minimum.
+    """
+
+    min_duration: float
+
+
+@runtime_checkable
+class ListsSchedulers(Protocol):
+    """A generator that names the sampling schedulers ``generate(scheduler=...)`` accepts, so
+    a recipe's ``generate.scheduler`` is checked before anything runs."""
+
+    schedulers: Sequence[str]
+
+
+@runtime_checkable
+class LocatedDataset(Protocol):
+    """A dataset read from a manifest or folder at ``path`` (caches of what is learned from it,
+    such as a judge, can then live beside it)."""
+
+    path: Path
+
+
+@runtime_checkable
+class Preparation(Protocol):
+    """Something a component must learn from data before it can be built.
+
+    A component registered with ``prepare=`` (see :mod:`voxcore.hookspecs`) gets one of these
+    from its config, or ``None`` when that config needs nothing prepared. ``voxcore prepare``
+    and ``voxcore train`` (as its first, logged step) run it: when :meth:`cache_folder` holds
+    no finished artefact, :meth:`prepare` writes one into a fresh temporary folder that voxcore
+    then renames into place. The component is then built with ``prepared=FOLDER``; building
+    never prepares, and a missing artefact is an error that names the command that makes it.
+    Runs and exported folders keep a copy of every prepared artefact.
+    """
+
+    #: What is prepared, for logs and messages ("word recogniser").
+    description: str
+
+    def cache_folder(self) -> Path:
+        """Where the artefact of this config is kept: a folder named by a key of everything
+        it is learned from (data and settings), so other data or settings prepare anew."""
+        ...
+
+    def prepare(self, folder: Path) -> Mapping[str, float | int | str]:
+        """Learn from the data and write the artefact into ``folder`` (which exists and is
+        empty); return figures worth recording (held-out accuracy, seconds, ...)."""
+        ...
+
+
+#: Every optional ability, by the name used in messages and docs.
+ABILITIES: dict[str, type] = {
+    "editing": SupportsEditing,
+    "latent cache": SupportsLatentCache,
+    "interop": SupportsInterop,
+    "gradient checkpointing": SupportsGradientCheckpointing,
+    "weights fingerprint": HasWeightsFingerprint,
+    "minimum duration": DeclaresMinimumDuration,
+    "schedulers": ListsSchedulers,
+    "transcriber": Transcriber,
+}

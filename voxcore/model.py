@@ -1,31 +1,33 @@
-"""Assembling a model from a recipe: encoder -> bottleneck -> generator.
+"""The model a recipe assembles: encoder -> bottleneck -> generator (:class:`VoxModel`).
 
-The bottleneck's widths are not written in recipes: ``input_dim`` comes from the encoder's
-``output_dim``, ``output_dim`` from the generator's ``cross_attention_dim`` and
-``pooled_dim`` from the generator's ``pooled_dim``, so swapping an encoder or a generator
-is a one-line change. A width that *is* written must agree with the parts it joins.
+It is built by :func:`voxcore.assembly.build_model`. Every call into a part's plugin code
+goes through :meth:`VoxModel.blame`, so an exception raised inside a plugin becomes one error
+naming that part, its distribution and its recipe section.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Literal
 
 import torch
 
+from voxcore.encoding import encode_waveforms
 from voxcore.errors import UserError
+from voxcore.failures import PartLabel, blame
 from voxcore.interfaces import (
     Bottleneck,
     Condition,
     ImageGenerator,
     SpeechEncoder,
     SpeechFeatures,
+    SupportsEditing,
+    SupportsLatentCache,
     TextEncoder,
     Transcriber,
     Waveform,
 )
-from voxcore.recipe import ResolvedRecipe
 
 Modality = Literal["speech", "text"]
 
@@ -37,7 +39,8 @@ class VoxModel(torch.nn.Module):
     """The three parts of a speech-to-image (or text-to-image baseline) model.
 
     A speech encoder is frozen and kept outside the trainable state; a text encoder trains
-    with the bottleneck and generator.
+    with the bottleneck and generator. ``labels`` names each part (``"encoder"``,
+    ``"bottleneck"``, ``"generator"``) for messages.
     """
 
     def __init__(
@@ -45,8 +48,10 @@ class VoxModel(torch.nn.Module):
         encoder: SpeechEncoder | TextEncoder,
         bottleneck: Bottleneck,
         generator: ImageGenerator,
+        labels: Mapping[str, PartLabel] | None = None,
     ) -> None:
         super().__init__()
+        self.labels: dict[str, PartLabel] = dict(labels or {})
         self.modality: Modality = "text" if isinstance(encoder, TextEncoder) else "speech"
         self.bottleneck = _as_module(bottleneck, "bottleneck")
         self.generator = _as_module(generator, "generator")
@@ -63,6 +68,12 @@ class VoxModel(torch.nn.Module):
             if isinstance(encoder, torch.nn.Module):
                 encoder.requires_grad_(False).eval()
 
+    @contextmanager
+    def blame(self, part: str, action: str) -> Iterator[None]:
+        """Run plugin code of ``part``; an unexpected exception names the part."""
+        with blame(self.labels.get(part), action):
+            yield
+
     def train(self, mode: bool = True) -> VoxModel:
         """Like ``Module.train``, but a frozen speech encoder always stays in eval mode."""
         super().train(mode)
@@ -76,17 +87,36 @@ class VoxModel(torch.nn.Module):
         generator: ImageGenerator = self.generator  # type: ignore[assignment]
         return generator
 
+    @property
+    def can_edit(self) -> bool:
+        """Whether the generator can redraw given images (``voxcore edit``)."""
+        return isinstance(self.generator, SupportsEditing)
+
+    def require_editing(self) -> None:
+        """A :class:`UserError` unless the generator can edit images."""
+        if not self.can_edit:
+            label = self.labels.get("generator")
+            raise UserError(f"{label or 'the generator'} cannot edit images (it has no edit "
+                            "method); use a run whose generator supports editing")
+
     def encode_speech(self, waveforms: Sequence[Waveform]) -> SpeechFeatures:
         """Frozen speech features of a batch of utterances (a cascade transcribes them, then
         encodes the transcripts)."""
         if self.transcriber is not None:
             with torch.no_grad():
-                return self.encode_text(self.transcriber.transcribe(waveforms))
+                return self.encode_text(self.transcribe(waveforms))
         if self.speech_encoder is None:
             raise UserError("this model was trained on text, not speech: give it transcripts "
                             "(--text) instead of audio")
         with torch.no_grad():
-            return self.speech_encoder.encode(waveforms)
+            return encode_waveforms(self.speech_encoder, waveforms, self.labels.get("encoder"))
+
+    def transcribe(self, waveforms: Sequence[Waveform]) -> list[str]:
+        """What a cascade's speech recogniser hears in each utterance."""
+        if self.transcriber is None:
+            raise UserError("this model has no speech recogniser (it is not a cascade)")
+        with self.blame("encoder", "transcribing speech"):
+            return list(self.transcriber.transcribe(waveforms))
 
     def encode_text(self, texts: Sequence[str]) -> SpeechFeatures:
         """Text-encoder features of a batch of transcripts (with gradients)."""
@@ -94,12 +124,44 @@ class VoxModel(torch.nn.Module):
             raise UserError("this model was trained on speech, not text: give it audio "
                             "(--audio) instead of transcripts")
         encoder: TextEncoder = self.text_encoder  # type: ignore[assignment]
-        return encoder.encode_text(texts)
+        with self.blame("encoder", "encoding text"):
+            return encoder.encode_text(texts)
 
     def condition(self, features: SpeechFeatures) -> Condition:
         """Bottleneck the features into the generator's condition."""
-        result: Condition = self.bottleneck(features)
+        with self.blame("bottleneck", "conditioning"):
+            result: Condition = self.bottleneck(features)
         return result
+
+    def sample(self, condition: Condition, *, num_inference_steps: int, guidance_scale: float,
+               scheduler: str, generator: torch.Generator | None = None) -> torch.Tensor:
+        """The generator's images for ``condition`` (see :meth:`ImageGenerator.generate`)."""
+        with self.blame("generator", "sampling"):
+            return self.generator_part.generate(
+                condition, num_inference_steps=num_inference_steps,
+                guidance_scale=guidance_scale, scheduler=scheduler, generator=generator)
+
+    def edit(self, images: torch.Tensor, condition: Condition, *, strength: float,
+             num_inference_steps: int, guidance_scale: float, scheduler: str,
+             generator: torch.Generator | None = None) -> torch.Tensor:
+        """The generator's edit of ``images`` under ``condition``
+        (:class:`~voxcore.interfaces.SupportsEditing`)."""
+        self.require_editing()
+        editor = self.generator
+        assert isinstance(editor, SupportsEditing)
+        with self.blame("generator", "editing"):
+            return editor.edit(images, condition, strength=strength,
+                               num_inference_steps=num_inference_steps,
+                               guidance_scale=guidance_scale, scheduler=scheduler,
+                               generator=generator)
+
+    def encode_images_for_cache(self, images: torch.Tensor) -> torch.Tensor:
+        """The generator's cacheable encoding of training images
+        (:class:`~voxcore.interfaces.SupportsLatentCache`)."""
+        generator = self.generator
+        assert isinstance(generator, SupportsLatentCache)
+        with self.blame("generator", "encoding images for the latent cache"):
+            return generator.encode_for_cache(images)
 
     def forward(
         self,
@@ -115,19 +177,21 @@ class VoxModel(torch.nn.Module):
         It is ``forward`` (not a helper method) so that data-parallel wrappers see every
         parameter it uses. Give precomputed speech ``features`` or raw ``texts``. With
         ``encoded``, ``images`` are the generator's cached encodings of the images (see
-        :mod:`voxcore.training.latent_cache`).
+        :mod:`voxcore.caches.latents`).
         """
         if texts is not None:
             features = self.encode_text(texts)
         if features is None:
             raise ValueError("VoxModel.forward needs speech features or texts")
         condition = self.condition(features)
-        if encoded:
-            loss: torch.Tensor = self.generator.training_loss_from_encoded(  # type: ignore[operator]
-                images, condition, drop=drop, generator=generator)
-            return loss
-        return self.generator_part.training_loss(images, condition, drop=drop,
-                                                 generator=generator)
+        with self.blame("generator", "computing the diffusion loss"):
+            if encoded:
+                cached = self.generator
+                assert isinstance(cached, SupportsLatentCache)
+                return cached.training_loss_from_encoded(images, condition, drop=drop,
+                                                         generator=generator)
+            return self.generator_part.training_loss(images, condition, drop=drop,
+                                                     generator=generator)
 
     def trainable_state(self) -> dict[str, torch.Tensor]:
         """What checkpoints hold: the trained parts' parameters that require grad, and their
@@ -152,58 +216,5 @@ class VoxModel(torch.nn.Module):
 
 def _as_module(part: Any, what: str) -> torch.nn.Module:
     if not isinstance(part, torch.nn.Module):
-        raise TypeError(f"the {what} must be a torch.nn.Module, got {type(part).__name__}")
+        raise UserError(f"the {what} must be a torch.nn.Module, got {type(part).__name__}")
     return part
-
-
-#: Each part's random initialisation is drawn from its own stream of the recipe's seed.
-_PART_STREAMS = {"encoder": 1, "generator": 2, "bottleneck": 3}
-
-
-@contextmanager
-def _seeded(seed: int, part: str) -> Iterator[None]:
-    """Build ``part`` with torch's generator set to the part's own stream of ``seed``; the
-    generator's state is restored afterwards."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed((seed * 1_000_003 + _PART_STREAMS[part]) % 2**63)
-        yield
-
-
-def build_model(resolved: ResolvedRecipe) -> VoxModel:
-    """Build every part of a validated recipe, filling in the bottleneck's widths.
-
-    Each part draws its initial weights from its own random stream of ``recipe.seed``, so a
-    part's initialisation does not depend on the others: two recipes that differ only in the
-    encoder start from the same generator weights (a comparison of encoders is not also a
-    comparison of random initialisations).
-    """
-    seed = resolved.recipe.seed
-    with _seeded(seed, "encoder"):
-        encoder = resolved.encoder.build()
-    with _seeded(seed, "generator"):
-        generator = resolved.generator.build()
-    if not isinstance(generator, ImageGenerator):
-        raise UserError(f"generator {resolved.generator.entry.name!r} does not provide the "
-                        "ImageGenerator interface (voxcore/interfaces.py)")
-    if not isinstance(encoder, SpeechEncoder | TextEncoder):
-        raise UserError(f"encoder {resolved.encoder.entry.name!r} provides neither the "
-                        "SpeechEncoder nor the TextEncoder interface (voxcore/interfaces.py)")
-    wanted = {
-        "input_dim": (int(encoder.output_dim), "the encoder's output_dim"),
-        "output_dim": (int(generator.cross_attention_dim), "the generator's cross_attention_dim"),
-        "pooled_dim": (generator.pooled_dim, "the generator's pooled_dim"),
-    }
-    config = resolved.bottleneck.config.model_dump()
-    problems = []
-    for key, (value, source) in wanted.items():
-        given = config.get(key)
-        if given is None:
-            config[key] = value
-        elif given != value:
-            problems.append(f"bottleneck.config.{key} is {given} but {source} is {value}; "
-                            f"remove the key to have it filled in")
-    if problems:
-        raise UserError("the recipe's parts do not fit together:\n  - " + "\n  - ".join(problems))
-    with _seeded(seed, "bottleneck"):
-        bottleneck = resolved.bottleneck.entry.build(config)
-    return VoxModel(encoder, bottleneck, generator)

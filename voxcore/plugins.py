@@ -78,6 +78,7 @@ class PluginState:
     registries: dict[Kind, Registry]
     records: list[PluginRecord]
     modules: dict[str, Any] = field(default_factory=dict)
+    manager: pluggy.PluginManager | None = None
 
 
 _lock = threading.Lock()
@@ -187,7 +188,7 @@ def _load(entry_points: metadata.EntryPoints) -> PluginState:
             registries[entry.kind].add(entry)
             record.components.append((entry.kind, entry.name))
         modules[f"{dist_name}:{entry_point.name}"] = module
-    return PluginState(registries, records, modules)
+    return PluginState(registries, records, modules, manager)
 
 
 def add_plugin_commands(commands: Any) -> list[str]:
@@ -198,13 +199,19 @@ def add_plugin_commands(commands: Any) -> list[str]:
     ``VOXCORE_STRICT_PLUGINS=1``.
     """
     added: list[str] = []
-    for plugin_name, module in load_plugins().modules.items():
-        hook = getattr(module, "voxcore_add_commands", None)
-        if hook is None:
+    state = load_plugins()
+    manager = state.manager
+    if manager is None:
+        return added
+    implementers = {impl.plugin_name for impl in manager.hook.voxcore_add_commands.get_hookimpls()}
+    for plugin_name, module in state.modules.items():
+        if plugin_name not in implementers:
             continue
+        others = [p for p in manager.get_plugins() if p is not module]
         before = set(commands.choices)
         try:
-            hook(commands=commands)
+            manager.subset_hook_caller("voxcore_add_commands", remove_plugins=others)(
+                commands=commands)
         except Exception as exc:
             for name in set(commands.choices) - before:
                 del commands.choices[name]
@@ -240,12 +247,14 @@ def _load_one(
 def _register_into(
     staged: list[ComponentEntry], kind: Kind, record: PluginRecord
 ) -> Callable[..., None]:
-    def register(name: str, *, config: Any, factory: Any, description: str = "") -> None:
-        check_registration(kind, name, config, factory)
+    def register(name: str, *, config: Any, factory: Any, description: str = "",
+                 prepare: Any = None) -> None:
+        check_registration(kind, name, config, factory, prepare)
         if any(e.kind == kind and e.name == name for e in staged):
             raise ValueError(f"{kind} {name!r} is registered twice by the same plugin")
         staged.append(ComponentEntry(kind=kind, name=name, config_model=config, factory=factory,
                                      distribution=record.distribution, version=record.version,
-                                     plugin=record.name, description=description))
+                                     plugin=record.name, description=description,
+                                     preparer=prepare))
 
     return register

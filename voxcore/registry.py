@@ -12,11 +12,15 @@ import importlib
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, cast, get_args
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, cast, get_args
 
 from pydantic import BaseModel
 
 from voxcore.errors import AmbiguousComponentError, UnknownComponentError, did_you_mean
+
+if TYPE_CHECKING:
+    from voxcore.interfaces import Preparation
 
 Kind = Literal["encoder", "bottleneck", "generator", "metric", "dataset", "dataset_builder"]
 KINDS: tuple[Kind, ...] = get_args(Kind)
@@ -36,7 +40,7 @@ BOTTLENECK_DIM_FIELDS = ("input_dim", "output_dim", "pooled_dim")
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
-Factory = Callable[[Any], Any]
+Factory = Callable[..., Any]
 
 
 def normalize_distribution(name: str) -> str:
@@ -56,6 +60,9 @@ class ComponentEntry:
     version: str
     plugin: str
     description: str = ""
+    #: ``config -> Preparation | None`` (or ``"module:attribute"``): what the component must
+    #: learn from data before it is built; ``None`` when it never needs anything prepared.
+    preparer: Factory | str | None = None
 
     @property
     def qualified_name(self) -> str:
@@ -75,18 +82,48 @@ class ComponentEntry:
 
     def resolve_factory(self) -> Factory:
         """The factory callable, importing its module now if it was given as a string."""
-        if not isinstance(self.factory, str):
-            return self.factory
-        module_name, _, attribute = self.factory.partition(":")
-        module = importlib.import_module(module_name)
-        return cast(Factory, getattr(module, attribute))
+        return _resolve(self.factory)
 
-    def build(self, config: Mapping[str, Any] | BaseModel | None = None) -> Any:
-        """Validate ``config`` and call the factory with it."""
-        return self.resolve_factory()(self.validate_config(config))
+    @property
+    def needs_preparation(self) -> bool:
+        """Whether the component was registered with a preparation step."""
+        return self.preparer is not None
+
+    def preparation(self, config: Mapping[str, Any] | BaseModel | None = None
+                    ) -> Preparation | None:
+        """What ``config`` needs prepared before the component is built (``None``: nothing)."""
+        if self.preparer is None:
+            return None
+        prepared: Preparation | None = _resolve(self.preparer)(self.validate_config(config))
+        return prepared
+
+    def build(self, config: Mapping[str, Any] | BaseModel | None = None, *,
+              prepared: Path | None = None) -> Any:
+        """Validate ``config`` and call the factory with it.
+
+        A component registered with a preparation step gets ``prepared=`` too: the folder of
+        its prepared artefact, or ``None`` (see :mod:`voxcore.preparation`, which finds it).
+        """
+        factory = self.resolve_factory()
+        validated = self.validate_config(config)
+        if self.preparer is None:
+            if prepared is not None:
+                raise ValueError(f"{self.kind} {self.name!r} has no preparation step, but a "
+                                 f"prepared folder was given ({prepared})")
+            return factory(validated)
+        return factory(validated, prepared=prepared)
 
 
-def check_registration(kind: Kind, name: str, config: Any, factory: Any) -> None:
+def _resolve(factory: Factory | str) -> Factory:
+    if not isinstance(factory, str):
+        return factory
+    module_name, _, attribute = factory.partition(":")
+    module = importlib.import_module(module_name)
+    return cast(Factory, getattr(module, attribute))
+
+
+def check_registration(kind: Kind, name: str, config: Any, factory: Any,
+                       prepare: Any = None) -> None:
     """Raise ``ValueError`` if a plugin's ``register(...)`` call is not well formed."""
     if not isinstance(name, str) or not _NAME.match(name):
         raise ValueError(f"{kind} name {name!r} must be lowercase letters, digits, '-' or '_'")
@@ -100,12 +137,15 @@ def check_registration(kind: Kind, name: str, config: Any, factory: Any) -> None
         if missing:
             raise ValueError(f"bottleneck {name!r}: config model {config.__name__} lacks the "
                              f"field(s) {', '.join(missing)}")
-    if isinstance(factory, str):
-        if not re.match(r"^[\w.]+:[\w.]+$", factory):
-            raise ValueError(f"{kind} {name!r}: factory string {factory!r} must look like "
-                             "'package.module:attribute'")
-    elif not callable(factory):
-        raise ValueError(f"{kind} {name!r}: factory must be callable or 'module:attribute'")
+    for what, value in (("factory", factory), ("prepare", prepare)):
+        if value is None and what == "prepare":
+            continue
+        if isinstance(value, str):
+            if not re.match(r"^[\w.]+:[\w.]+$", value):
+                raise ValueError(f"{kind} {name!r}: {what} string {value!r} must look like "
+                                 "'package.module:attribute'")
+        elif not callable(value):
+            raise ValueError(f"{kind} {name!r}: {what} must be callable or 'module:attribute'")
 
 
 class Registry:
@@ -160,9 +200,10 @@ class Registry:
                 f"name one explicitly: {choices}")
         return candidates[0]
 
-    def build(self, name: str, config: Mapping[str, Any] | BaseModel | None = None) -> Any:
-        """Look up ``name`` and build it from ``config``."""
-        return self.get(name).build(config)
+    def build(self, name: str, config: Mapping[str, Any] | BaseModel | None = None, *,
+              prepared: Path | None = None) -> Any:
+        """Look up ``name`` and build it from ``config`` (see :meth:`ComponentEntry.build`)."""
+        return self.get(name).build(config, prepared=prepared)
 
     def _unknown_message(self, name: str) -> str:
         installed = ", ".join(self.names()) or "none"

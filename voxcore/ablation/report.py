@@ -18,7 +18,7 @@ from typing import Any
 from voxcore.ablation.runner import metrics_file, read_record
 from voxcore.ablation.spec import AblationPlan, Direction, PlannedRun, Variant
 from voxcore.io import write_text_atomic
-from voxcore.training.run_dir import flatten
+from voxcore.runs.folders import flatten
 
 log = logging.getLogger(__name__)
 
@@ -169,9 +169,9 @@ def collect(plan: AblationPlan) -> tuple[list[VariantResult], list[str]]:
 
 def count_parameters(run_dir: Path) -> tuple[int, int, Any]:
     """(trainable, total) parameters of a run's model, and the loaded run."""
-    from voxcore.inference import load_run
+    from voxcore.runs import load
 
-    loaded = load_run(run_dir)
+    loaded = load(run_dir)
     total = sum(p.numel() for p in loaded.model.parameters())
     trainable = sum(p.numel() for p in loaded.model.parameters() if p.requires_grad)
     return trainable, total, loaded
@@ -469,13 +469,10 @@ def _file_name(text: str) -> str:
 def write_image_grid(plan: AblationPlan, results: Sequence[VariantResult],
                      loaded_runs: Mapping[str, Any]) -> Path | None:
     """Rows: the real images, then each variant; columns: the same test utterances."""
-    from voxcore.audio import load_audio
     from voxcore.evaluation import evaluation_samples, select_datasets
     from voxcore.images import image_grid, load_image, save_image
-    from voxcore.inference import generate_images
-    from voxcore.training.data import pad_features
-    from voxcore.training.feature_cache import FeatureCache
-    from voxcore.training.trainer import default_cache_root
+    from voxcore.prompts import generate_for, prompt_inputs
+    from voxcore.runs import cache_root
 
     first = loaded_runs[results[0].variant.name]
     specs = select_datasets(first.resolved.eval_data, first.resolved.train_data,
@@ -492,21 +489,10 @@ def write_image_grid(plan: AblationPlan, results: Sequence[VariantResult],
     for result in results:
         loaded = loaded_runs[result.variant.name]
         model, resolved = loaded.model, loaded.resolved
-        settings = resolved.recipe.generate
-        if model.transcriber is not None:  # a cascade hears the audio, as in evaluation
-            images = generate_images(model, settings, plan.spec.evaluate.seed,
-                                     waveforms=[load_audio(s.audio) for s in chosen
-                                                if s.audio is not None])
-        elif model.modality == "text":
-            images = generate_images(model, settings, plan.spec.evaluate.seed,
-                                     texts=[s.transcript or "" for s in chosen])
-        else:
-            assert model.speech_encoder is not None
-            cached = FeatureCache(default_cache_root(resolved), resolved.encoder).features(
-                [s.audio for s in chosen if s.audio is not None], model.speech_encoder,
-                log_summary=False)
-            images = generate_images(model, settings, plan.spec.evaluate.seed,
-                                     features=pad_features(cached.features, cached.frame_rate))
+        # the same inputs as evaluation: cached features, cached transcripts, or texts
+        inputs = prompt_inputs(model, resolved.encoder, cache_root(resolved), chosen,
+                               preload_bytes=0, log_summary=False)
+        images = generate_for(model, inputs, resolved.recipe.generate, plan.spec.evaluate.seed)
         if images.shape[-1] != resolution:
             import torch
 

@@ -85,7 +85,7 @@ class _RunFailed(Exception):
 
 
 def _train_and_evaluate(plan: AblationPlan, run: PlannedRun, prefix: str) -> None:
-    from voxcore.training.run_dir import RunDir
+    from voxcore.runs.folders import RunDir
 
     recipe_file = plan.out / "recipes" / f"{run.variant.name}-seed-{run.seed}.yaml"
     write_text_atomic(recipe_file, run.resolved.to_yaml())

@@ -251,7 +251,7 @@ def resolve_recipe_path(recipe: str, source: Path) -> Path:
         candidate = source.parent / candidate
     if candidate.is_file():
         return candidate
-    from voxcore.quickstart import find_recipe
+    from voxcore.recipe.shipped import find_recipe
 
     for name in (recipe, f"{recipe}.yaml"):
         try:
@@ -332,6 +332,13 @@ def plan_ablation(
             except UserError as exc:
                 issues[str(exc)] = None
                 continue
+            if seed == seed_list[0]:  # whether the parts fit does not depend on the seed
+                from voxcore.assembly import check_assembly
+
+                report = check_assembly(resolved)
+                if report.issues:
+                    issues.update(dict.fromkeys(_describe(report.issues, variant)))
+                    continue
             run_dir = out / "runs" / variant.name / f"seed-{seed}"
             stale = _stale_run(run_dir, resolved)
             if stale:
@@ -379,7 +386,7 @@ def _describe(issues: Sequence[RecipeIssue], variant: Variant) -> list[str]:
 
 def _stale_run(run_dir: Path, resolved: Any) -> str | None:
     """A message when ``run_dir`` holds a run of another recipe (it cannot be reused)."""
-    from voxcore.training.run_dir import RunDir, recipe_changes
+    from voxcore.runs.folders import RunDir, recipe_changes
 
     run = RunDir(run_dir)
     if not run.recipe_file.is_file():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 import warnings
 from collections.abc import Sequence
 from typing import TextIO
@@ -21,8 +22,9 @@ from voxcore.cli import (
     evaluate_cmd,
     export_cmd,
     generate_cmd,
+    new_cmd,
     plugins_cmd,
-    quickstart_cmd,
+    prepare_cmd,
     recipe_cmd,
     train_cmd,
 )
@@ -38,17 +40,20 @@ def build_parser() -> argparse.ArgumentParser:
         description="Generate images from speech: a small core plus plugins, driven by recipes.",
     )
     parser.add_argument("--version", action="version", version=f"voxcore {__version__}")
+    parser.add_argument("--debug", action="store_true",
+                        help="print the traceback of an error, not only its message")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     plugins_cmd.add_parser(commands)
     recipe_cmd.add_parser(commands)
     data_cmd.add_parser(commands)
+    prepare_cmd.add_parser(commands)
     train_cmd.add_parser(commands)
     generate_cmd.add_parser(commands)
     edit_cmd.add_parser(commands)
     evaluate_cmd.add_parser(commands)
     export_cmd.add_parser(commands)
-    quickstart_cmd.add_parser(commands)
     ablate_cmd.add_parser(commands)
+    new_cmd.add_parser(commands)
     _add_plugin_commands(commands)
     return parser
 
@@ -82,6 +87,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         status: int = args.run(args)
         return status
     except (UserError, PluginError) as exc:
+        if args.debug:
+            traceback.print_exception(exc, file=sys.stderr)
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:

@@ -40,12 +40,13 @@ def run(args: argparse.Namespace) -> int:
     from voxcore.cli.generate_cmd import unique_names
     from voxcore.errors import UserError
     from voxcore.images import load_image, save_image
-    from voxcore.inference import edit_images, load_run, settings_with
+    from voxcore.inference import edit_images, settings_with
+    from voxcore.runs import load
 
     if not 0.0 < args.strength <= 1.0:
         raise UserError(f"--strength must be in (0, 1], got {args.strength}")
     waveforms = [load_audio(path) for path in args.audio] if args.audio else None
-    loaded = load_run(args.run_dir, use_ema=not args.no_ema)
+    loaded = load(args.run_dir, use_ema=not args.no_ema)
     resolution = loaded.model.generator_part.resolution
     image = load_image(args.image, resolution)
     settings = settings_with(loaded.resolved.recipe.generate, args.steps, args.guidance,

@@ -25,10 +25,9 @@ def add_parser(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load the run and write the folder."""
-    from voxcore.inference import load_run
-    from voxcore.pretrained import save_pretrained
+    from voxcore.runs import load, save_pretrained
 
-    loaded = load_run(args.run_dir, use_ema=not args.no_ema)
+    loaded = load(args.run_dir, use_ema=not args.no_ema)
     folder = save_pretrained(loaded, args.out)
     weights = "EMA" if loaded.used_ema else "raw"
     print(f"exported '{loaded.resolved.recipe.name}' (step {loaded.step}, {weights} weights) "

@@ -31,9 +31,10 @@ def run(args: argparse.Namespace) -> int:
     """Load the run, read the inputs, write one PNG per input."""
     from voxcore.audio import load_audio
     from voxcore.images import save_image
-    from voxcore.inference import generate_images, load_run, settings_with
+    from voxcore.inference import generate_images, settings_with
+    from voxcore.runs import load
 
-    loaded = load_run(args.run_dir, use_ema=not args.no_ema)
+    loaded = load(args.run_dir, use_ema=not args.no_ema)
     settings = settings_with(loaded.resolved.recipe.generate, args.steps, args.guidance,
                              args.scheduler)
     if args.audio:

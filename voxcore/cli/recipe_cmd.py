@@ -1,4 +1,4 @@
-"""``voxcore recipe check|show``: validate a recipe, or print it fully resolved."""
+"""``voxcore recipe check|show``: validate a recipe and check its parts fit, or print it."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ def add_parser(commands: Any) -> None:
                                              "'extends' chain and KEY=VALUE overrides.")
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     for name, run, help_text in (
-        ("check", run_check, "validate a recipe and every component config in it"),
+        ("check", run_check, "validate a recipe and every component config in it, and "
+                             "assemble its model on the meta device to check that its parts "
+                             "fit (no weights read, nothing downloaded or prepared)"),
         ("show", run_show, "print the resolved recipe with every default filled in"),
     ):
         action = actions.add_parser(name, help=help_text, description=help_text)
@@ -24,16 +26,17 @@ def add_parser(commands: Any) -> None:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    """Validate; print a one-paragraph summary."""
-    from voxcore.recipe import load_recipe
+    """Validate and assemble; print a summary (or every problem, exit status 2)."""
+    from voxcore.assembly import check_recipe
 
-    resolved = load_recipe(args.recipe, args.overrides)
-    print(f"recipe {args.recipe} is valid ({resolved.recipe.name!r})")
-    parts = [resolved.encoder, resolved.bottleneck, resolved.generator, *resolved.metrics,
-             *resolved.train_data, *resolved.eval_data]
-    for bound in parts:
+    report = check_recipe(args.recipe, args.overrides)
+    resolved = report.resolved
+    print(f"recipe {args.recipe} is valid ({resolved.recipe.name!r}) and its parts fit")
+    for bound in resolved.parts:
         entry = bound.entry
         print(f"  {bound.path}: {entry.name} ({entry.distribution} {entry.version})")
+    for note in report.notes:
+        print(f"note: {note}")
     return 0
 
 

@@ -28,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
     """Load the recipe, train, report where the run is."""
     from voxcore.cli.logs import configure_logging
     from voxcore.recipe import load_recipe
-    from voxcore.training.run_dir import default_run_dir
+    from voxcore.runs import default_run_dir
     from voxcore.training.trainer import train
 
     configure_logging()

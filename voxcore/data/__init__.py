@@ -10,6 +10,7 @@ from __future__ import annotations
 from voxcore.data.caches import cache_beside
 from voxcore.data.manifest import (
     MANIFEST_FIELDS,
+    MAX_LISTED,
     DatasetError,
     ManifestDataset,
     SampleList,
@@ -17,5 +18,5 @@ from voxcore.data.manifest import (
     write_manifest,
 )
 
-__all__ = ["MANIFEST_FIELDS", "DatasetError", "ManifestDataset", "SampleList", "cache_beside",
-           "read_manifest", "write_manifest"]
+__all__ = ["MANIFEST_FIELDS", "MAX_LISTED", "DatasetError", "ManifestDataset", "SampleList",
+           "cache_beside", "read_manifest", "write_manifest"]

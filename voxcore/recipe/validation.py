@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
 from voxcore.errors import RecipeError, RecipeIssue, UserError, did_you_mean
+from voxcore.failures import PartLabel, blame
 from voxcore.recipe.schema import COMPONENT_SECTIONS, Recipe
 from voxcore.registry import ComponentEntry, Kind
 
@@ -25,9 +27,18 @@ class BoundComponent:
     entry: ComponentEntry
     config: BaseModel
 
-    def build(self) -> Any:
-        """Build the component from its validated config."""
-        return self.entry.build(self.config)
+    @property
+    def label(self) -> PartLabel:
+        """How messages name this part."""
+        return PartLabel.of(self.entry, self.path)
+
+    def build(self, config: BaseModel | None = None, *, prepared: Path | None = None) -> Any:
+        """Build the component from its validated config (or ``config``, e.g. with widths
+        filled in), with the folder of its prepared artefact when it has one; an exception
+        inside the plugin becomes a :class:`~voxcore.errors.PluginFailure` naming this part."""
+        with blame(self.label, "being built"):
+            return self.entry.build(config if config is not None else self.config,
+                                    prepared=prepared)
 
 
 @dataclass(frozen=True)
@@ -43,11 +54,21 @@ class ResolvedRecipe:
     train_data: list[BoundComponent] = field(default_factory=list)
     eval_data: list[BoundComponent] = field(default_factory=list)
 
+    @property
+    def model_parts(self) -> list[BoundComponent]:
+        """The encoder, bottleneck and generator."""
+        return [self.encoder, self.bottleneck, self.generator]
+
+    @property
+    def parts(self) -> list[BoundComponent]:
+        """Every component the recipe names: model parts, metrics, datasets."""
+        return [*self.model_parts, *self.metrics, *self.train_data, *self.eval_data]
+
     def to_dict(self) -> dict[str, Any]:
         """The recipe with every default filled in, as plain data (what ``recipe show`` prints)."""
         data = self.recipe.model_dump(mode="json")
-        for section in COMPONENT_SECTIONS:
-            data[section]["config"] = getattr(self, section).config.model_dump(mode="json")
+        for bound in self.model_parts:
+            data[bound.path]["config"] = bound.config.model_dump(mode="json")
         for i, bound in enumerate(self.metrics):
             data["metrics"][i]["config"] = bound.config.model_dump(mode="json")
         for key, bounds in (("train", self.train_data), ("eval", self.eval_data)):

@@ -1,6 +1,6 @@
 """Training examples: images at the generator's resolution (or their cached latents) plus
-speech features (from the feature cache) or transcripts, drawn from a weighted mix of datasets.
-Small sets are held in memory, big ones read from disk one batch at a time."""
+what the model is conditioned on (:mod:`voxcore.prompts`), drawn from a weighted mix of
+datasets. Small sets are held in memory, big ones read from disk one batch at a time."""
 
 from __future__ import annotations
 
@@ -11,16 +11,15 @@ from pathlib import Path
 
 import torch
 
+from voxcore.caches.content import PRELOAD_BYTES, CachedRows
+from voxcore.caches.latents import LatentCache, supports_latent_cache
 from voxcore.errors import UserError
 from voxcore.images import load_image
 from voxcore.interfaces import Dataset, Sample, SpeechFeatures
 from voxcore.model import VoxModel
+from voxcore.prompts import PromptInputs, prompt_inputs
 from voxcore.recipe import BoundComponent
 from voxcore.recipe.schema import ImageSection
-from voxcore.training.content_cache import PRELOAD_BYTES, CachedRows
-from voxcore.training.feature_cache import FeatureCache
-from voxcore.training.latent_cache import LatentCache, supports_latent_cache
-from voxcore.training.transcript_cache import TranscriptCache
 
 log = logging.getLogger(__name__)
 
@@ -77,17 +76,15 @@ class Examples:
     """Every training example, and the probability of drawing each one.
 
     ``images`` gives pixel images at the generator's resolution, or, when ``encoded``, the
-    generator's cached encodings of them (see :mod:`voxcore.training.latent_cache`);
-    ``features`` the cached speech features of each example (text models have ``texts``
-    instead). Both are read one batch at a time when they do not fit in memory. ``previews``
-    are the first few pixel images (for validation grids).
+    generator's cached encodings of them (see :mod:`voxcore.caches.latents`); ``inputs``
+    what the model is conditioned on for each example (cached speech features, or texts; see
+    :mod:`voxcore.prompts`). Both are read one batch at a time when they do not fit in memory.
+    ``previews`` are the first few pixel images (for validation grids).
     """
 
     samples: list[Sample]
     images: PixelImages | CachedRows
-    features: CachedRows | None
-    texts: list[str] | None
-    frame_rate: float
+    inputs: PromptInputs
     weights: torch.Tensor
     previews: torch.Tensor
     encoded: bool = False
@@ -109,22 +106,9 @@ class Examples:
             images = torch.stack(self.images.rows(indices))
         else:
             images = self.images.rows(indices, generator or torch.Generator().manual_seed(0))
-        if self.texts is not None:
-            return Batch(images, None, [self.texts[i] for i in indices], self.encoded)
-        assert self.features is not None
-        return Batch(images, pad_features(self.features.rows(indices), self.frame_rate), None,
-                     self.encoded)
-
-
-def pad_features(rows: Sequence[torch.Tensor], frame_rate: float) -> SpeechFeatures:
-    """Stack ``[n_i, D]`` feature rows into a zero-padded batch with its mask."""
-    longest = max(row.shape[0] for row in rows)
-    features = rows[0].new_zeros(len(rows), longest, rows[0].shape[1])
-    mask = torch.zeros(len(rows), longest, dtype=torch.bool)
-    for index, row in enumerate(rows):
-        features[index, : row.shape[0]] = row
-        mask[index, : row.shape[0]] = True
-    return SpeechFeatures(features=features, mask=mask, frame_rate=frame_rate)
+        if self.inputs.texts is not None:
+            return Batch(images, None, self.inputs.texts_at(indices), self.encoded)
+        return Batch(images, self.inputs.features(indices), None, self.encoded)
 
 
 def build_datasets(specs: Sequence[BoundComponent], what: str) -> list[Dataset]:
@@ -172,44 +156,17 @@ def load_examples(
         cache_key = ""
     images: PixelImages | CachedRows
     if cache_key:
-        generator = model.generator
+        device = _device(model.generator)
         filled = LatentCache(cache_root, cache_key).fill(
             image_paths, lambda path: load_image(path, resolution),
-            lambda batch: generator.encode_for_cache(batch.to(_device(generator))),  # type: ignore[operator]
-            type(generator).__name__)
+            lambda batch: model.encode_images_for_cache(batch.to(device)),
+            type(model.generator).__name__)
         images = CachedRows(filled.entries, "encoding")
     else:
         images = PixelImages(image_paths, resolution, image_settings)
-    weight_tensor = torch.tensor(probabilities, dtype=torch.float64)
-    if model.transcriber is not None:
-        texts = TranscriptCache(cache_root, encoder, model.transcriber).transcripts(
-            audio_paths(samples, "the cascade's speech recognizer"))
-        return Examples(samples, images, None, texts, 1.0, weight_tensor, previews,
-                        bool(cache_key))
-    if model.modality == "text":
-        texts = []
-        for sample in samples:
-            if not sample.transcript:
-                raise UserError(f"sample {sample.id!r} has no transcript, which the text "
-                                "encoder needs")
-            texts.append(sample.transcript)
-        return Examples(samples, images, None, texts, 1.0, weight_tensor, previews,
-                        bool(cache_key))
-    paths = audio_paths(samples, "the speech encoder")
-    assert model.speech_encoder is not None
-    filled, frame_rate = FeatureCache(cache_root, encoder).fill(paths, model.speech_encoder)
-    return Examples(samples, images, CachedRows(filled.entries, "features"), None, frame_rate,
-                    weight_tensor, previews, bool(cache_key))
-
-
-def audio_paths(samples: Sequence[Sample], needed_by: str) -> list[Path]:
-    """The audio file of each sample; a sample without one is a :class:`UserError`."""
-    paths = []
-    for sample in samples:
-        if sample.audio is None:
-            raise UserError(f"sample {sample.id!r} has no audio, which {needed_by} needs")
-        paths.append(sample.audio)
-    return paths
+    inputs = prompt_inputs(model, encoder, cache_root, samples)
+    return Examples(samples, images, inputs, torch.tensor(probabilities, dtype=torch.float64),
+                    previews, bool(cache_key))
 
 
 def _device(module: object) -> torch.device:

@@ -19,13 +19,16 @@ from typing import Any
 
 import torch
 
+from voxcore.assembly import build_model
 from voxcore.errors import UserError
 from voxcore.images import image_grid, save_image
-from voxcore.interfaces import SpeechFeatures
+from voxcore.interfaces import SpeechFeatures, SupportsGradientCheckpointing
 from voxcore.io import load_tensors
-from voxcore.model import VoxModel, build_model
+from voxcore.model import VoxModel
+from voxcore.preparation import PreparedArtifact, keep_prepared, prepare_recipe
 from voxcore.recipe import ResolvedRecipe
-from voxcore.training.checkpoint import (
+from voxcore.runs import RESUMABLE_CHANGES, RunDir, cache_root, recipe_changes
+from voxcore.runs.checkpoint import (
     Checkpoint,
     load_optimizer,
     read_state,
@@ -33,7 +36,6 @@ from voxcore.training.checkpoint import (
 )
 from voxcore.training.data import Batch, Examples, load_examples
 from voxcore.training.ema import EMA
-from voxcore.training.run_dir import RESUMABLE_CHANGES, RunDir, recipe_changes
 
 log = logging.getLogger(__name__)
 
@@ -55,13 +57,6 @@ class TrainResult:
 def step_seed(seed: int, step: int, micro: int, process: int) -> int:
     """The seed of one micro-batch's random draws."""
     return (((seed * 1_000_003 + step) * 1009 + micro) * 101 + process) % (2**63 - 1)
-
-
-def default_cache_root(resolved: ResolvedRecipe) -> Path:
-    """Where encoder features are cached: ``data.cache_dir`` or the user cache folder."""
-    if resolved.recipe.data.cache_dir:
-        return Path(resolved.recipe.data.cache_dir)
-    return Path.home() / ".cache" / "voxcore" / "features"
 
 
 def train(
@@ -107,8 +102,15 @@ def _train(
         kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)],
     )
     main = accelerator.is_main_process
+    if main:
+        log_files.append(_attach_log_file(run))
+    # The first process prepares (trains a recogniser, a judge, ...); the others reuse it.
+    with accelerator.main_process_first():
+        prepared = prepare_recipe(resolved)
+    if main:
+        keep_prepared(run.path, {section: a.folder for section, a in prepared.items()})
     torch.manual_seed(resolved.recipe.seed)
-    model = build_model(resolved)
+    model = build_model(resolved, prepared={s: a.folder for s, a in prepared.items()})
     if config.gradient_checkpointing:
         _enable_gradient_checkpointing(model, resolved)
     model.to(accelerator.device)
@@ -116,12 +118,11 @@ def _train(
     with accelerator.main_process_first():
         examples = load_examples(model, resolved.train_data,
                                  [spec.weight for spec in resolved.recipe.data.train],
-                                 resolved.encoder, default_cache_root(resolved),
+                                 resolved.encoder, cache_root(resolved),
                                  model.generator_part.resolution,
                                  resolved.recipe.data.images)
     if main:
-        run.write_metadata(resolved)
-        log_files.append(_attach_log_file(run))
+        run.write_metadata(resolved, _records(prepared))
         log.info("training %s on %d examples into %s (%d process%s, %s, mixed precision %s)",
                  resolved.recipe.name, len(examples), run_dir, accelerator.num_processes,
                  "" if accelerator.num_processes == 1 else "es", accelerator.device,
@@ -183,8 +184,7 @@ def _train(
                 accelerator.wait_for_everyone()
                 if main:
                     saved = save_checkpoint(
-                        run.checkpoints, step, model.trainable_state(), optimizer.optimizer
-                        if hasattr(optimizer, "optimizer") else optimizer,
+                        run.checkpoints, step, model.trainable_state(), _unwrapped(optimizer),
                         {"scheduler": scheduler.state_dict(), "loss": loss_value},
                         ema.state_dict() if ema is not None else None,
                         keep=config.keep_checkpoints)
@@ -200,6 +200,15 @@ def _train(
     assert saved is not None
     accelerator.end_training()
     return TrainResult(run_dir, config.max_steps, saved, loss_value, main)
+
+
+def _unwrapped(optimizer: Any) -> torch.optim.Optimizer:
+    """The torch optimizer inside accelerate's wrapper."""
+    from accelerate.optimizer import AcceleratedOptimizer
+
+    inner: torch.optim.Optimizer = (optimizer.optimizer
+                                    if isinstance(optimizer, AcceleratedOptimizer) else optimizer)
+    return inner
 
 
 def _launched_without_gpus() -> bool:
@@ -237,11 +246,16 @@ def _check_same_recipe(run: RunDir, resolved: ResolvedRecipe) -> None:
 
 
 def _enable_gradient_checkpointing(model: VoxModel, resolved: ResolvedRecipe) -> None:
-    enable = getattr(model.generator, "enable_gradient_checkpointing", None)
-    if enable is None:
-        raise UserError(f"train.gradient_checkpointing is on, but generator "
-                        f"{resolved.generator.entry.name!r} does not support it")
-    enable()
+    generator = model.generator
+    if not isinstance(generator, SupportsGradientCheckpointing):
+        raise UserError(f"train.gradient_checkpointing is on, but {resolved.generator.label} "
+                        "does not support it")
+    with model.blame("generator", "enabling gradient checkpointing"):
+        generator.enable_gradient_checkpointing()
+
+
+def _records(prepared: dict[str, PreparedArtifact]) -> dict[str, dict[str, Any]]:
+    return {section: artifact.record() for section, artifact in prepared.items()}
 
 
 def _to_device(batch: Batch, device: torch.device) -> Batch:
@@ -270,7 +284,7 @@ def _validation_grid(model: VoxModel, examples: Examples, run: RunDir, step: int
     try:
         features = model.encode_text(batch.texts) if batch.texts is not None else batch.features
         assert features is not None
-        images = model.generator_part.generate(
+        images = model.sample(
             model.condition(features), num_inference_steps=settings.steps,
             guidance_scale=settings.guidance_scale, scheduler=settings.scheduler,
             generator=torch.Generator().manual_seed(0))

@@ -10,9 +10,8 @@ from pydantic import ValidationError
 from voxcore_sib import IdentityConfig
 from voxcore_sib.identity import IdentityBottleneck
 
-import voxcore.plugins
-from voxcore.interfaces import SpeechFeatures
-from voxcore.io import load_module, save_module
+from voxcore.plugin_api import SpeechFeatures, get_registry, load_module, save_module
+from voxcore.testing import reset_plugins
 from voxcore.testing.bottleneck import BottleneckSuite
 
 
@@ -123,8 +122,8 @@ def test_config() -> None:
 
 
 def test_registered() -> None:
-    voxcore.plugins.reset()
-    entry = voxcore.plugins.get_registry("bottleneck").get("identity")
+    reset_plugins()
+    entry = get_registry("bottleneck").get("identity")
     assert entry.distribution == "voxcore-sib"
     built = entry.build({"input_dim": 8, "output_dim": 8})
     assert isinstance(built, IdentityBottleneck)

@@ -11,8 +11,8 @@ from pydantic import ValidationError
 from voxcore_sib import SibConfig
 from voxcore_sib.sib import SpeechInformationBottleneck
 
-import voxcore.plugins
-from voxcore.interfaces import SpeechFeatures
+from voxcore.plugin_api import SpeechFeatures, get_registry
+from voxcore.testing import reset_plugins
 from voxcore.testing.bottleneck import BottleneckSuite
 
 #: Table 8 of the paper: SIB has 50 M parameters (SONAR's 1024 -> SD1.5's 768, ratio 8).
@@ -99,8 +99,8 @@ def test_build_rechecks_dims_filled_in_later() -> None:
 # -- registration ------------------------------------------------------------------------
 
 def test_registered_by_voxcore_sib() -> None:
-    voxcore.plugins.reset()
-    entry = voxcore.plugins.get_registry("bottleneck").get("sib")
+    reset_plugins()
+    entry = get_registry("bottleneck").get("sib")
     assert entry.distribution == "voxcore-sib"
     assert entry.config_model is SibConfig
     torch.manual_seed(0)
@@ -116,7 +116,7 @@ def test_registered_by_voxcore_sib() -> None:
     ({}, "input_dim and output_dim are not set"),
 ])
 def test_build_without_dims_says_what_to_set(fields: dict[str, Any], missing: str) -> None:
-    entry = voxcore.plugins.get_registry("bottleneck").get("sib")
+    entry = get_registry("bottleneck").get("sib")
     with pytest.raises(ValueError, match=missing):
         entry.build(fields)
 

@@ -10,7 +10,8 @@ from pydantic import ValidationError
 from voxcore_sib import TransformerBottleneckConfig
 from voxcore_sib.transformer import TransformerBottleneck
 
-import voxcore.plugins
+from voxcore.plugin_api import get_registry
+from voxcore.testing import reset_plugins
 from voxcore.testing.bottleneck import BottleneckSuite
 
 #: Table 8 of the paper: the plain Transformer bottleneck has 71 M parameters (1024 -> 768).
@@ -55,8 +56,8 @@ def test_config_rejects(fields: dict[str, Any], message: str) -> None:
 
 
 def test_registered_by_voxcore_sib() -> None:
-    voxcore.plugins.reset()
-    entry = voxcore.plugins.get_registry("bottleneck").get("transformer")
+    reset_plugins()
+    entry = get_registry("bottleneck").get("transformer")
     assert entry.distribution == "voxcore-sib"
     assert entry.config_model is TransformerBottleneckConfig
     bottleneck = entry.build({"input_dim": 8, "output_dim": 6, "num_layers": 1, "num_heads": 2})

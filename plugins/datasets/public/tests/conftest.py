@@ -7,11 +7,11 @@ from collections.abc import Iterator
 
 import pytest
 
-import voxcore.plugins
+from voxcore.testing import reset_plugins
 
 
 @pytest.fixture(autouse=True)
 def fresh_plugins() -> Iterator[None]:
-    voxcore.plugins.reset()
+    reset_plugins()
     yield
-    voxcore.plugins.reset()
+    reset_plugins()

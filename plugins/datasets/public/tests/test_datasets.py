@@ -15,9 +15,7 @@ from voxcore_datasets.testing import (
     write_voxemoset_tree,
 )
 
-from voxcore.data import DatasetError
-from voxcore.interfaces import Dataset
-from voxcore.plugins import get_registry
+from voxcore.plugin_api import Dataset, DatasetError, get_registry
 
 
 def build(name: str, config: dict[str, Any]) -> Any:

@@ -15,8 +15,7 @@ from voxcore_datasets.testing import (
     write_voxemoset_tree,
 )
 
-from voxcore.errors import RecipeError
-from voxcore.recipe import load_recipe
+from voxcore.plugin_api import RecipeError, load_recipe
 
 
 def two_datasets(tmp_path: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

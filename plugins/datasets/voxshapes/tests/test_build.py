@@ -19,10 +19,14 @@ from voxcore_voxshapes import VoxShapesBuildConfig
 from voxcore_voxshapes.build import FORMAT_VERSION, VoxShapesBuilder
 from voxcore_voxshapes.moods import MOOD_NAMES
 
-from voxcore.audio import load_audio
-from voxcore.data import DatasetError, ManifestDataset, read_manifest
-from voxcore.interfaces import Sample
-from voxcore.plugins import get_registry
+from voxcore.plugin_api import (
+    DatasetError,
+    ManifestDataset,
+    Sample,
+    get_registry,
+    load_audio,
+    read_manifest,
+)
 
 SIZE, SEED = 40, 1
 

@@ -20,14 +20,19 @@ from voxcore_asr.cascade import AsrEncoder, build_asr_encoder
 from voxcore_asr.clip_text import ClipTextEncoder
 from voxcore_asr.testing import TINY_CLIP, save_tiny_clip_text, save_tiny_whisper
 from voxcore_asr.transcriber import WhisperTranscriber, load_transcriber
-from voxcore_text import TextEncoderConfig
-from voxcore_text.encoder import TrainableTextEncoder
+from voxcore_text import TextEncoderConfig, TrainableTextEncoder
 
-import voxcore.plugins
-from voxcore.audio import AudioError
-from voxcore.errors import UnknownComponentError, UserError
-from voxcore.hub import PretrainedNotFoundError
-from voxcore.interfaces import TextEncoder, Waveform
+from voxcore.plugin_api import (
+    AudioError,
+    PretrainedNotFoundError,
+    TextEncoder,
+    Transcriber,
+    UnknownComponentError,
+    UserError,
+    Waveform,
+    get_registry,
+)
+from voxcore.testing import TranscriberSuite, reset_plugins
 from voxcore.testing.encoder import synthetic_waveform
 from voxcore.testing.text_encoder import TextEncoderSuite
 
@@ -70,6 +75,18 @@ class TestAsrCascade(TextEncoderSuite):
         config = AsrConfig(model="unused", text={"name": "text", "config": TINY_TEXT})
         text_encoder = TrainableTextEncoder(TextEncoderConfig(**TINY_TEXT))
         return AsrEncoder(config, self.transcriber, text_encoder)
+
+
+class TestAsrTranscriber(TranscriberSuite):
+    """The transcriber suite on the cascade built from a recipe config (tiny Whisper)."""
+
+    @pytest.fixture(autouse=True)
+    def _folder(self, whisper_folder: Path) -> None:
+        self.folder = whisper_folder
+
+    def build_transcriber(self) -> Transcriber:
+        encoder: Transcriber = build_asr_encoder(_config(self.folder))
+        return encoder
 
 
 # -- transcription -------------------------------------------------------------------------
@@ -208,8 +225,8 @@ def test_with_clip_text(whisper_folder: Path, tmp_path: Path) -> None:
 # -- building through the registry ------------------------------------------------------------
 
 def test_built_through_the_registry(whisper_folder: Path) -> None:
-    voxcore.plugins.reset()
-    entry = voxcore.plugins.get_registry("encoder").get("asr")
+    reset_plugins()
+    entry = get_registry("encoder").get("asr")
     assert entry.distribution == "voxcore-asr"
     encoder = entry.build({"model": str(whisper_folder), "text": BYTE_TEXT})
     assert isinstance(encoder, AsrEncoder)
@@ -308,7 +325,7 @@ def test_config_rejects(values: dict[str, Any], message: str) -> None:
 # -- in a model -------------------------------------------------------------------------------
 
 def _tiny_generator(cross_attention_dim: int) -> torch.nn.Module:
-    generator: torch.nn.Module = voxcore.plugins.get_registry("generator").build(
+    generator: torch.nn.Module = get_registry("generator").build(
         "tiny-unet", {"resolution": 8, "block_out_channels": [8, 8], "attention_head_dim": 4,
                       "cross_attention_dim": cross_attention_dim})
     return generator
@@ -316,10 +333,10 @@ def _tiny_generator(cross_attention_dim: int) -> torch.nn.Module:
 
 def test_sd_text_baseline_feeds_clip_states_to_the_generator(tmp_path: Path) -> None:
     """clip-text -> identity -> a frozen generator: the condition is CLIP's states exactly."""
-    from voxcore.model import VoxModel
+    from voxcore.plugin_api import VoxModel
 
     save_tiny_clip_text(tmp_path)
-    registry = voxcore.plugins.get_registry
+    registry = get_registry
     encoder = registry("encoder").build("clip-text", {"model": str(tmp_path)})
     width = encoder.output_dim
     bottleneck = registry("bottleneck").build("identity", {"input_dim": width,
@@ -334,10 +351,10 @@ def test_sd_text_baseline_feeds_clip_states_to_the_generator(tmp_path: Path) -> 
 
 @pytest.mark.slow
 def test_cascade_in_a_model_saves_no_whisper_weights(whisper_folder: Path) -> None:
-    from voxcore.model import VoxModel
+    from voxcore.plugin_api import VoxModel
 
     encoder = build_asr_encoder(_config(whisper_folder))
-    bottleneck = voxcore.plugins.get_registry("bottleneck").build(
+    bottleneck = get_registry("bottleneck").build(
         "identity", {"input_dim": encoder.output_dim, "output_dim": 16})
     model = VoxModel(encoder, bottleneck, _tiny_generator(16))
     assert model.modality == "text"

@@ -20,11 +20,8 @@ from voxcore_asr import ClipTextConfig
 from voxcore_asr.clip_text import ClipTextEncoder, load_clip_text
 from voxcore_asr.testing import TINY_CLIP, save_tiny_clip_text
 
-import voxcore.plugins
-from voxcore.errors import UserError
-from voxcore.hub import PretrainedNotFoundError
-from voxcore.interfaces import TextEncoder
-from voxcore.plugins import get_registry
+from voxcore.plugin_api import PretrainedNotFoundError, TextEncoder, UserError, get_registry
+from voxcore.testing import reset_plugins
 from voxcore.testing.text_encoder import TextEncoderSuite
 
 
@@ -142,7 +139,7 @@ def test_rejects_a_single_string(sd_folder: Path) -> None:
 # -- loading -------------------------------------------------------------------------------
 
 def test_built_through_the_registry(sd_folder: Path) -> None:
-    voxcore.plugins.reset()
+    reset_plugins()
     entry = get_registry("encoder").get("clip-text")
     assert entry.distribution == "voxcore-asr"
     encoder = entry.build({"model": str(sd_folder)})

@@ -16,7 +16,7 @@ import torch
 from pydantic import ValidationError
 from voxcore_ctc import CtcWordsConfig, RecognizerTraining
 from voxcore_ctc.encoder import CtcWordsEncoder
-from voxcore_ctc.obtain import default_cache_dir
+from voxcore_ctc.preparation import CACHE_FOLDER, RecognizerPreparation
 from voxcore_ctc.recognizer import (
     SPEC_FILE,
     WEIGHTS_FILE,
@@ -34,10 +34,9 @@ from voxcore_ctc.train import (
 )
 from voxcore_mel import MelConfig
 
-from voxcore.errors import UserError
-from voxcore.interfaces import SpeechEncoder
-from voxcore.plugins import get_registry
-from voxcore.testing.encoder import EncoderSuite, synthetic_waveform
+from voxcore.plugin_api import PreparationMissing, SpeechEncoder, UserError, get_registry
+from voxcore.testing import PreparationSuite, WeightsFingerprintSuite, run_preparation
+from voxcore.testing.encoder import synthetic_waveform
 
 MEL = MelConfig(n_mels=80, hop_length=320)
 VOCABULARY = ["circle", "left", "ring", "the"]
@@ -55,11 +54,15 @@ def save_random(folder: Path, *, hears_nothing: bool = False, seed: int = 0) -> 
     return folder
 
 
-class TestCtcWordsProsody(EncoderSuite):
+class TestCtcWordsProsody(WeightsFingerprintSuite):
     """Words (none heard by this recogniser) and prosody frames at 12.5 per second."""
 
     def build_encoder(self) -> SpeechEncoder:
         folder = save_random(self._folder / "recognizer", hears_nothing=True)
+        return CtcWordsEncoder(CtcWordsConfig(recognizer=str(folder)))
+
+    def build_encoder_with_other_weights(self) -> SpeechEncoder:
+        folder = save_random(self._folder / "other", hears_nothing=True, seed=1)
         return CtcWordsEncoder(CtcWordsConfig(recognizer=str(folder)))
 
     @pytest.fixture(autouse=True)
@@ -263,36 +266,56 @@ def test_train_recognizer_command_then_encoder(voxshapes: Path, tmp_path: Path) 
     assert encoder.output_dim == len(spec.vocabulary) + 80
 
 
+def _prepared_settings(voxshapes: Path, tmp_path: Path, steps: int = 30) -> dict[str, object]:
+    return {"train_data": {"name": "voxshapes",
+                           "config": {"root": str(voxshapes), "split": "train"}},
+            "heldout_data": {"name": "voxshapes",
+                             "config": {"root": str(voxshapes), "split": "test"}},
+            "training": {"width": 32, "num_layers": 1, "num_heads": 2, "steps": steps,
+                         "batch_size": 8},
+            "cache_dir": str(tmp_path / "cache")}
+
+
 @pytest.mark.slow
-def test_trains_its_own_recogniser_once_and_caches_it(voxshapes: Path, tmp_path: Path) -> None:
-    settings = {"train_data": {"name": "voxshapes",
-                               "config": {"root": str(voxshapes), "split": "train"}},
-                "heldout_data": {"name": "voxshapes",
-                                 "config": {"root": str(voxshapes), "split": "test"}},
-                "training": {"width": 32, "num_layers": 1, "num_heads": 2, "steps": 30,
-                             "batch_size": 8},
-                "cache_dir": str(tmp_path / "cache")}
-    first = get_registry("encoder").build("ctc-words", settings)
-    entries = list((tmp_path / "cache").iterdir())
-    assert [e.name for e in entries] == [first.folder.name] and len(first.folder.name) == 32
-    spec = RecognizerSpec.model_validate_json((first.folder / SPEC_FILE).read_text())
+class TestRecognizerPreparation(PreparationSuite):
+    """The recogniser is ctc-words' preparation: trained once, cached, never by building."""
+
+    @pytest.fixture(autouse=True)
+    def _data(self, voxshapes: Path) -> None:
+        self._voxshapes = voxshapes
+
+    def build_preparation(self, tmp_path: Path) -> RecognizerPreparation:
+        return RecognizerPreparation(CtcWordsConfig.model_validate(
+            _prepared_settings(self._voxshapes, tmp_path)))
+
+    def build_component(self, tmp_path: Path, prepared: Path | None) -> CtcWordsEncoder:
+        return get_registry("encoder").build(
+            "ctc-words", _prepared_settings(self._voxshapes, tmp_path), prepared=prepared)
+
+
+@pytest.mark.slow
+def test_prepared_recogniser_is_keyed_by_its_settings(voxshapes: Path, tmp_path: Path) -> None:
+    entry = get_registry("encoder").get("ctc-words")
+    settings = _prepared_settings(voxshapes, tmp_path)
+    with pytest.raises(PreparationMissing, match="voxcore prepare"):
+        entry.build(settings)  # building never trains
+    assert not (tmp_path / "cache").exists()
+    folder = run_preparation(entry.preparation(settings))
+    assert folder.parent == tmp_path / "cache" and len(folder.name) == 32
+    spec = RecognizerSpec.model_validate_json((folder / SPEC_FILE).read_text())
     assert spec.heldout["utterances"] > 0
-    stamp = (first.folder / WEIGHTS_FILE).stat().st_mtime_ns
-    again = get_registry("encoder").build("ctc-words", settings)
-    assert again.folder == first.folder
-    assert (first.folder / WEIGHTS_FILE).stat().st_mtime_ns == stamp  # reused, not retrained
-    assert again.weights_fingerprint == first.weights_fingerprint
-    longer = {**settings, "training": {**settings["training"], "steps": 31}}
-    assert get_registry("encoder").build("ctc-words", longer).folder != first.folder
-    assert len(list((tmp_path / "cache").iterdir())) == 2
+    encoder = entry.build(settings, prepared=folder)
+    assert encoder.folder == folder and encoder.output_dim == len(spec.vocabulary) + 80
+    longer = entry.preparation(_prepared_settings(voxshapes, tmp_path, steps=31))
+    assert longer.cache_folder() != folder
+    assert entry.preparation({"recognizer": str(folder)}) is None  # nothing to prepare
 
 
-def test_default_cache_is_beside_the_manifest(tmp_path: Path) -> None:
-    class Dataset:
-        path = tmp_path / "data" / "train.jsonl"
-
-    assert default_cache_dir(Dataset()) == tmp_path / "data" / ".recognizer-cache"
-    assert default_cache_dir(object()).parts[-2:] == ("voxcore", "recognizer")
+@pytest.mark.slow
+def test_default_cache_is_beside_the_manifest(voxshapes: Path, tmp_path: Path) -> None:
+    settings = {**_prepared_settings(voxshapes, tmp_path), "cache_dir": None}
+    preparation = RecognizerPreparation(CtcWordsConfig.model_validate(settings))
+    assert preparation.cache_folder().parent == voxshapes / CACHE_FOLDER
 
 
 @pytest.mark.parametrize("arguments, message", [
@@ -341,7 +364,7 @@ generate: {{steps: 2}}
         return result
 
     trained = voxcore("train", str(recipe), "--run-dir", str(tmp_path / "run"), "--no-progress")
-    assert "word recogniser: training on" in trained.stderr
+    assert "preparing: word recogniser of encoder (ctc-words)" in trained.stderr
     assert "speech features (voxcore-ctc:ctc-words)" in trained.stderr
     audio = sorted((voxshapes / "audio").glob("*.wav"))[:2]
     voxcore("generate", str(tmp_path / "run"), "--audio", *map(str, audio), "--out",

@@ -10,10 +10,9 @@ import torch
 from pydantic import ValidationError
 from voxcore_ctc import WordsProsodyConfig
 from voxcore_ctc.bottleneck import WordsProsodyBottleneck
-from voxcore_sib.config import SibConfig
+from voxcore_sib import SibConfig
 
-from voxcore.errors import UserError
-from voxcore.interfaces import SpeechFeatures
+from voxcore.plugin_api import SpeechFeatures, UserError
 from voxcore.testing.bottleneck import BottleneckSuite
 
 PROSODY_DIM = 10

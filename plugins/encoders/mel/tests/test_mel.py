@@ -13,8 +13,7 @@ from pydantic import ValidationError
 from voxcore_mel import MelConfig
 from voxcore_mel.encoder import MelEncoder
 
-from voxcore.interfaces import SpeechEncoder, Waveform
-from voxcore.plugins import get_registry
+from voxcore.plugin_api import SpeechEncoder, Waveform, get_registry
 from voxcore.testing.encoder import EncoderSuite
 
 

@@ -27,10 +27,13 @@ from voxcore_sonar.encoder import (
     load_sonar_encoder,
 )
 
-from voxcore.errors import UserError
-from voxcore.hub import PretrainedNotFoundError
-from voxcore.interfaces import SpeechEncoder, Waveform
-from voxcore.plugins import get_registry
+from voxcore.plugin_api import (
+    PretrainedNotFoundError,
+    SpeechEncoder,
+    UserError,
+    Waveform,
+    get_registry,
+)
 from voxcore.testing.encoder import EncoderSuite, synthetic_waveform
 
 
@@ -194,13 +197,12 @@ def test_trains_from_a_recipe_and_caches_by_weights(
     """A real training run (in this process) over a SONAR checkpoint file named in a recipe."""
     from safetensors.torch import save_file
 
-    import voxcore.plugins
-    from voxcore.recipe import load_recipe
-    from voxcore.training.trainer import train
+    from voxcore.plugin_api import load_recipe, train
+    from voxcore.testing import reset_plugins
 
     monkeypatch.syspath_prepend(str(toy_site(tmp_path)))
-    voxcore.plugins.reset()
-    request.addfinalizer(voxcore.plugins.reset)
+    reset_plugins()
+    request.addfinalizer(reset_plugins)
     monkeypatch.setattr("voxcore_sonar.encoder.arch_config", lambda arch: tiny_architecture())
     manifest = write_toy_data(tmp_path / "data", count=4)
     weights = tmp_path / "sonar-tiny.safetensors"
@@ -223,7 +225,7 @@ data:
 train: {{lr: 1.0e-3, batch_size: 2, max_steps: 1, checkpoint_every: 1, validate_every: 0}}
 """)
 
-    caplog.set_level(logging.INFO, logger="voxcore.training.feature_cache")
+    caplog.set_level(logging.INFO, logger="voxcore.caches.features")
     for name in ("first", "second"):
         assert train(load_recipe(recipe), tmp_path / name, progress=False).step == 1
     save_weights(1)  # new weights in the same file

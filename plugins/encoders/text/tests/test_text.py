@@ -14,8 +14,7 @@ from voxcore_text import TextEncoderConfig
 from voxcore_text.encoder import TOKENS_PER_UNIT, TrainableTextEncoder
 from voxcore_text.tokenizer import BOS, EOS, PAD, split_words, tokenize
 
-from voxcore.interfaces import TextEncoder
-from voxcore.plugins import get_registry
+from voxcore.plugin_api import TextEncoder, get_registry
 from voxcore.testing.text_encoder import TextEncoderSuite
 
 TINY = TextEncoderConfig(width=32, num_layers=2, num_heads=4, mlp_ratio=2.0)

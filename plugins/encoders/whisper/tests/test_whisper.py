@@ -31,11 +31,16 @@ from voxcore_whisper.encoder import (
     load_whisper_encoder,
 )
 
-from voxcore.audio import AudioError, to_mono_batch
-from voxcore.errors import UserError
-from voxcore.hub import PretrainedNotFoundError
-from voxcore.interfaces import SpeechEncoder, Waveform
-from voxcore.plugins import get_registry
+from voxcore.plugin_api import (
+    AudioError,
+    PretrainedNotFoundError,
+    SpeechEncoder,
+    UserError,
+    Waveform,
+    get_registry,
+    to_mono_batch,
+)
+from voxcore.testing import WeightsFingerprintSuite
 from voxcore.testing.encoder import EncoderSuite, synthetic_waveform
 
 TINY: dict[str, Any] = {
@@ -75,6 +80,26 @@ class TestWhisperEncoderTrimmed(EncoderSuite):
 class TestWhisperEncoderMiddleLayer(EncoderSuite):
     def build_encoder(self) -> SpeechEncoder:
         return tiny_encoder(layer=1, trim_padding=True)
+
+
+class TestWhisperCheckpointFolder(WeightsFingerprintSuite):
+    """Loaded from a checkpoint folder: its features are keyed by the folder's files."""
+
+    @pytest.fixture(autouse=True)
+    def _tmp(self, tmp_path: Path) -> None:
+        self.tmp = tmp_path
+
+    def _from(self, name: str, seed: int) -> SpeechEncoder:
+        folder = self.tmp / name
+        if not folder.is_dir():
+            save_tiny_checkpoint(folder, seed=seed)
+        return load_whisper_encoder(WhisperEncoderConfig(model=str(folder)))
+
+    def build_encoder(self) -> SpeechEncoder:
+        return self._from("checkpoint", seed=0)
+
+    def build_encoder_with_other_weights(self) -> SpeechEncoder:
+        return self._from("other", seed=1)
 
 
 def _speech(*seconds: float) -> list[Waveform]:

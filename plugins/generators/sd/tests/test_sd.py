@@ -22,22 +22,34 @@ from voxcore_sd.architectures import SD15_UNET, SD_VAE, SDXL_UNET
 from voxcore_sd.generator import StableDiffusionGenerator, load_sd15, load_sdxl
 from voxcore_sd.testing import RESOLUTION, save_tiny_checkpoint, tiny_parts
 
-from voxcore.errors import UserError
-from voxcore.hub import PretrainedNotFoundError
-from voxcore.interfaces import Condition, ImageGenerator
-from voxcore.plugins import get_registry
-from voxcore.testing.generator import GeneratorSuite
+from voxcore.plugin_api import (
+    Condition,
+    ImageGenerator,
+    PretrainedNotFoundError,
+    UserError,
+    get_registry,
+)
+from voxcore.testing import (
+    EditingSuite,
+    GeneratorSuite,
+    GradientCheckpointingSuite,
+    InteropSuite,
+    LatentCacheSuite,
+    SchedulersSuite,
+)
 
 
-def tiny_generator(xl: bool = False, **settings: Any) -> StableDiffusionGenerator:
+def tiny_generator(xl: bool = False, vae_fingerprint: str = "tiny-vae",
+                   **settings: Any) -> StableDiffusionGenerator:
     """A tiny generator from in-memory parts (weights drawn from torch's global seed)."""
     unet, vae, scheduler = tiny_parts(xl, seed=int(torch.randint(0, 2**31, ()).item()),
                                       prediction_type=settings.pop("prediction_type", "epsilon"))
     model_config = (SdxlConfig if xl else Sd15Config)(resolution=RESOLUTION, **settings)
-    return StableDiffusionGenerator(model_config, unet, vae, scheduler, xl=xl)
+    return StableDiffusionGenerator(model_config, unet, vae, scheduler, xl=xl,
+                                    vae_fingerprint=vae_fingerprint)
 
 
-class TestSd15Frozen(GeneratorSuite):
+class TestSd15Frozen(EditingSuite, LatentCacheSuite, SchedulersSuite):
     schedulers = ("ddim", "dpm-solver++", "euler", "ddpm")
     frozen = True
 
@@ -45,17 +57,17 @@ class TestSd15Frozen(GeneratorSuite):
         return tiny_generator()
 
 
-class TestSd15Lora(GeneratorSuite):
+class TestSd15Lora(InteropSuite, GradientCheckpointingSuite):
     def build_generator(self) -> ImageGenerator:
         return tiny_generator(train_mode="lora", lora={"rank": 2})
 
 
-class TestSd15FullVPrediction(GeneratorSuite):
+class TestSd15FullVPrediction(InteropSuite):
     def build_generator(self) -> ImageGenerator:
         return tiny_generator(train_mode="full", prediction_type="v_prediction", snr_gamma=5.0)
 
 
-class TestSdxlFrozen(GeneratorSuite):
+class TestSdxlFrozen(EditingSuite, LatentCacheSuite):
     schedulers = ("dpm-solver++", "euler")
     frozen = True
 
@@ -357,15 +369,14 @@ def test_export_round_trip_and_stock_pipeline_reads_the_lora(
     from diffusers import DPMSolverMultistepScheduler, StableDiffusionPipeline
 
     import voxcore
-    import voxcore.plugins
-    from voxcore.audio import load_audio
-    from voxcore.inference import generate_images, load_run
+    from voxcore.plugin_api import generate_images, load_audio, load_run
+    from voxcore.testing import reset_plugins
 
     # The toy dataset plugin, in this process: plugins are loaded once and cached, so reload
     # them now and again after the test.
     monkeypatch.syspath_prepend(str(workspace["site"]))
-    voxcore.plugins.reset()
-    request.addfinalizer(voxcore.plugins.reset)
+    reset_plugins()
+    request.addfinalizer(reset_plugins)
     run = train_tiny(workspace, mode)
     folder = workspace["tmp"] / f"exported-{mode}"
     exported = run_cli(workspace, "export", str(run), "--out", str(folder))
@@ -470,7 +481,8 @@ def test_loss_from_cached_encoding_equals_loss_from_images(xl: bool) -> None:
 
 
 def test_image_cache_key_needs_known_weights_and_can_be_turned_off(tmp_path: Path) -> None:
-    assert tiny_generator().image_cache_key() == ""  # built in memory: weights unknown
+    unknown = tiny_generator(vae_fingerprint="")
+    assert unknown.image_cache_key() == ""  # built in memory: weights unknown
     save_tiny_checkpoint(tmp_path, False)
     loaded = load_sd15(Sd15Config(model=str(tmp_path), resolution=16))
     key = loaded.image_cache_key()

@@ -11,14 +11,13 @@ from pydantic import ValidationError
 from voxcore_tiny_unet import TinyUnetConfig
 from voxcore_tiny_unet.generator import TinyUnetGenerator
 
-import voxcore.plugins
-from voxcore.interfaces import Condition
-from voxcore.testing.generator import GeneratorSuite
+from voxcore.plugin_api import Condition, get_registry
+from voxcore.testing import EditingSuite, GeneratorSuite, SchedulersSuite, reset_plugins
 
 TINY = {"resolution": 16, "block_out_channels": [16, 32], "cross_attention_dim": 32}
 
 
-class TestTinyUnet(GeneratorSuite):
+class TestTinyUnet(EditingSuite, SchedulersSuite):
     schedulers = ("ddim", "dpm-solver++", "ddpm")
 
     def build_generator(self) -> TinyUnetGenerator:
@@ -88,8 +87,8 @@ def test_attention_head_dim_is_channels_per_head() -> None:
 # -- registration ------------------------------------------------------------------------
 
 def test_registered_through_entry_point() -> None:
-    voxcore.plugins.reset()
-    entry = voxcore.plugins.get_registry("generator").get("tiny-unet")
+    reset_plugins()
+    entry = get_registry("generator").get("tiny-unet")
     assert entry.distribution == "voxcore-tiny-unet"
     assert entry.config_model is TinyUnetConfig
     generator = entry.build(TINY)

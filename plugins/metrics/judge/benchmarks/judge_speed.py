@@ -22,7 +22,7 @@ from voxcore_judge.images import load_images
 from voxcore_judge.metric import JudgeMetric
 from voxcore_judge.testing import SHAPES, write_shapes
 
-from voxcore.interfaces import EvalBatch
+from voxcore.plugin_api import EvalBatch
 
 
 def main() -> None:

@@ -12,8 +12,8 @@ from voxcore_judge import JudgeConfig
 from voxcore_judge.judge import Judge, obtain_judge
 from voxcore_judge.testing import TONES, draw_shape, write_shapes
 
-import voxcore.plugins
-from voxcore.interfaces import Sample
+from voxcore.plugin_api import Sample
+from voxcore.testing import reset_plugins
 
 Render = Callable[..., tuple[torch.Tensor, dict[str, list[str]]]]
 
@@ -21,9 +21,9 @@ Render = Callable[..., tuple[torch.Tensor, dict[str, list[str]]]]
 @pytest.fixture(autouse=True)
 def fresh_plugins() -> Iterator[None]:
     """Plugins are discovered afresh in every test (tests may add registry entries)."""
-    voxcore.plugins.reset()
+    reset_plugins()
     yield
-    voxcore.plugins.reset()
+    reset_plugins()
 
 
 @pytest.fixture(autouse=True)

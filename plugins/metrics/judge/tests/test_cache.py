@@ -15,7 +15,7 @@ from voxcore_judge.cache import cache_key
 from voxcore_judge.judge import obtain_judge
 from voxcore_judge.testing import draw_shape, write_shapes
 
-from voxcore.interfaces import Sample
+from voxcore.plugin_api import Sample
 
 TINY = JudgeConfig(labels=["shape", "tone"], color_invariant=["shape"], epochs=1, batch_size=8,
                    holdout=0.25, min_real_accuracy=0.0)

@@ -13,7 +13,7 @@ from voxcore_judge.judge import obtain_judge
 from voxcore_judge.metric import JudgeMetric
 from voxcore_judge.testing import write_shapes
 
-from voxcore.interfaces import EvalBatch
+from voxcore.plugin_api import EvalBatch
 
 Render = Any  # conftest.render_shapes
 

@@ -11,7 +11,7 @@ from voxcore_judge.images import resize_images
 from voxcore_judge.judge import Judge
 from voxcore_judge.metric import JudgeMetric
 
-from voxcore.interfaces import EvalBatch, Metric
+from voxcore.plugin_api import EvalBatch, Metric
 from voxcore.testing.metric import MetricSuite
 
 Render = Any  # conftest.render_shapes

@@ -12,19 +12,18 @@ import pytest
 from pydantic import BaseModel, ConfigDict, ValidationError
 from voxcore_judge import JudgeConfig
 from voxcore_judge.judge import (
+    JudgePreparation,
     LowJudgeAccuracyError,
     LowJudgeAccuracyWarning,
     check_real_accuracy,
     default_cache_dir,
     obtain_judge,
 )
-from voxcore_judge.metric import JudgeMetric
+from voxcore_judge.metric import JudgeMetric, build_judge
 from voxcore_judge.testing import write_shapes
 
-from voxcore.errors import UserError
-from voxcore.interfaces import EvalBatch, Sample
-from voxcore.plugins import get_registry
-from voxcore.registry import ComponentEntry
+from voxcore.plugin_api import EvalBatch, PreparationMissing, Sample, UserError, get_registry
+from voxcore.testing import PreparationSuite, register_for_test, run_preparation
 
 
 def test_importing_the_plugin_module_does_not_import_torch_or_timm() -> None:
@@ -79,20 +78,40 @@ class _ShapesDataset:
         return self.samples[index]
 
 
-def test_the_registry_builds_a_judge_on_a_registered_dataset(tmp_path: Path) -> None:
-    get_registry("dataset").add(ComponentEntry(
-        kind="dataset", name="test-shapes", config_model=_ShapesDatasetConfig,
-        factory=_ShapesDataset, distribution="test-judge", version="0", plugin="test"))
-    config = {"train_data": {"name": "test-shapes", "config": {"root": str(tmp_path)}},
-              "labels": ["shape", "tone"], "color_invariant": ["shape"], "epochs": 1,
-              "batch_size": 8,
-              "min_real_accuracy": 0.0}
-    metric = get_registry("metric").build("judge", config)
-    assert isinstance(metric, JudgeMetric) and metric.judge.trained
+def _register_shapes() -> None:
+    register_for_test("dataset", "test-shapes", config=_ShapesDatasetConfig,
+                      factory=_ShapesDataset)
+
+
+def _settings(root: Path) -> dict[str, object]:
+    return {"train_data": {"name": "test-shapes", "config": {"root": str(root)}},
+            "labels": ["shape", "tone"], "color_invariant": ["shape"], "epochs": 1,
+            "batch_size": 8, "min_real_accuracy": 0.0}
+
+
+class TestJudgePreparation(PreparationSuite):
+    """Training the judge is the metric's preparation; building the metric only loads it."""
+
+    def build_preparation(self, tmp_path: Path) -> JudgePreparation:
+        _register_shapes()
+        return JudgePreparation(JudgeConfig.model_validate(_settings(tmp_path / "data")))
+
+    def build_component(self, tmp_path: Path, prepared: Path | None) -> JudgeMetric:
+        return build_judge(JudgeConfig.model_validate(_settings(tmp_path / "data")), prepared)
+
+
+def test_the_registry_builds_the_judge_it_prepared(tmp_path: Path) -> None:
+    _register_shapes()
+    entry = get_registry("metric").get("judge")
+    config = _settings(tmp_path)
+    with pytest.raises(PreparationMissing, match="voxcore prepare"):
+        entry.build(config)  # building never trains
+    folder = run_preparation(entry.preparation(config))
     # By default the cache lives beside the dataset's manifest.
-    assert metric.judge.folder.parent == tmp_path / ".judge-cache"
-    again = get_registry("metric").build("judge", config)
-    assert not again.judge.trained
+    assert folder.parent == tmp_path / ".judge-cache"
+    metric = entry.build(config, prepared=folder)
+    assert isinstance(metric, JudgeMetric) and metric.judge.folder == folder
+    assert run_preparation(entry.preparation(config)) == folder  # reused, not retrained
 
 
 def test_default_cache_dir_without_a_manifest(monkeypatch: pytest.MonkeyPatch,

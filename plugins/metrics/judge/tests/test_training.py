@@ -10,7 +10,7 @@ from voxcore_judge import JudgeConfig
 from voxcore_judge.testing import write_shapes
 from voxcore_judge.train import encode_labels, load_labelled, split_holdout, train_judge
 
-from voxcore.interfaces import Sample
+from voxcore.plugin_api import Sample
 
 
 def test_holdout_split_is_disjoint_complete_seeded_and_never_empty() -> None:

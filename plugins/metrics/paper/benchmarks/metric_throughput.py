@@ -32,7 +32,7 @@ from pathlib import Path
 
 import torch
 
-from voxcore.interfaces import EvalBatch
+from voxcore.plugin_api import EvalBatch
 
 PAGE = 4096
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-import voxcore.plugins
+from voxcore.testing import reset_plugins
 
 
 @pytest.fixture(autouse=True)
@@ -23,9 +23,9 @@ def one_torch_thread() -> Iterator[None]:
 @pytest.fixture
 def fresh_plugins() -> Iterator[None]:
     """Plugins are discovered afresh (tests under plugins/ get no autouse reset)."""
-    voxcore.plugins.reset()
+    reset_plugins()
     yield
-    voxcore.plugins.reset()
+    reset_plugins()
 
 
 @pytest.fixture(scope="session")

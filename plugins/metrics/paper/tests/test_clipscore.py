@@ -15,8 +15,7 @@ from voxcore_metrics.clipscore import (
     build_clipscore,
 )
 
-from voxcore.hub import PretrainedNotFoundError
-from voxcore.interfaces import EvalBatch
+from voxcore.plugin_api import EvalBatch, PretrainedNotFoundError
 from voxcore.testing import MetricSuite
 
 TRANSCRIPTS = ["a red apple on a table", "two dogs run on the beach", "a man rides a bike",

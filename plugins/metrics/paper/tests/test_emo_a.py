@@ -12,8 +12,7 @@ from voxcore_metrics.emotion import EmoAMetric, build_emo_a, canonical_emotion, 
 from voxcore_metrics.testing import emotion_images, write_emoset
 
 from voxcore.cli import main
-from voxcore.errors import UserError
-from voxcore.interfaces import EvalBatch
+from voxcore.plugin_api import EvalBatch, UserError
 from voxcore.testing import MetricSuite
 
 TRAIN_ARGS = ["--model", "test_resnet", "--resolution", "32", "--epochs", "3",
@@ -28,9 +27,9 @@ def emoset(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def trained(emoset: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A classifier trained through the CLI (one torch thread)."""
-    import voxcore.plugins
+    from voxcore.testing import reset_plugins
 
-    voxcore.plugins.reset()
+    reset_plugins()
     out = tmp_path_factory.mktemp("classifier")
     previous = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -38,7 +37,7 @@ def trained(emoset: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
         assert main(["train-classifier", str(emoset), "--out", str(out), *TRAIN_ARGS]) == 0
     finally:
         torch.set_num_threads(previous)
-        voxcore.plugins.reset()
+        reset_plugins()
     return out
 
 
@@ -123,9 +122,8 @@ def test_trains_on_a_registered_dataset(emoset: Path, tmp_path: Path, fresh_plug
     """--dataset NAME reads samples' labels['emotion'] from any registered dataset."""
     from pydantic import BaseModel, ConfigDict
 
-    from voxcore.interfaces import Sample
-    from voxcore.plugins import get_registry
-    from voxcore.registry import ComponentEntry
+    from voxcore.plugin_api import Sample
+    from voxcore.testing import register_for_test
 
     class Config(BaseModel):
         model_config = ConfigDict(extra="forbid")
@@ -143,9 +141,7 @@ def test_trains_on_a_registered_dataset(emoset: Path, tmp_path: Path, fresh_plug
         def __getitem__(self, index: int) -> Sample:
             return self.samples[index]
 
-    get_registry("dataset").add(ComponentEntry(
-        kind="dataset", name="emo-folder", config_model=Config, factory=Folder,
-        distribution="tests", version="0", plugin="tests", description=""))
+    register_for_test("dataset", "emo-folder", config=Config, factory=Folder)
     monkeypatch.setattr("voxcore.plugins.reset", lambda: None)  # keep the entry for main()
     out = tmp_path / "out"
     args = ["train-classifier", "--dataset", "emo-folder", "--dataset-option",

@@ -19,9 +19,7 @@ from voxcore_metrics.fid import (
 )
 from voxcore_metrics.testing import random_fid_inception
 
-from voxcore.errors import UserError
-from voxcore.interfaces import EvalBatch
-from voxcore.io import load_tensors, save_tensors
+from voxcore.plugin_api import EvalBatch, UserError, load_tensors, save_tensors
 from voxcore.testing import MetricSuite
 
 

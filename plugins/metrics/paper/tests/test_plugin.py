@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from voxcore_metrics import CLIPScoreConfig, EmoAConfig, FIDConfig
 
 from voxcore.cli import build_parser
-from voxcore.plugins import get_registry
+from voxcore.plugin_api import get_registry
 
 
 def test_importing_the_plugin_module_is_cheap() -> None:

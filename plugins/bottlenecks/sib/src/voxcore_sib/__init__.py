@@ -2,37 +2,48 @@
 pass-through ``identity`` (for Stable Diffusion's own text-to-image baseline).
 
 Only config models and the registration hook live here, so loading the plugin imports no
-torch; the modules are imported when a bottleneck is built.
+torch; the modules are imported when a bottleneck is built. Public names (for plugins that
+build on this one): the configs, and :class:`SpeechInformationBottleneck`,
+:class:`TransformerBottleneck`, :class:`IdentityBottleneck` (imported on first use).
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+import importlib
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from voxcore import hookimpl
+from voxcore.plugin_api import BottleneckConfig, hookimpl
 from voxcore_sib.config import SibConfig, TransformerBottleneckConfig
 
-__all__ = ["SibConfig", "TransformerBottleneckConfig", "IdentityConfig",
+if TYPE_CHECKING:
+    from voxcore_sib.identity import IdentityBottleneck
+    from voxcore_sib.sib import SpeechInformationBottleneck
+    from voxcore_sib.transformer import TransformerBottleneck
+
+__all__ = ["IdentityBottleneck", "IdentityConfig", "SibConfig", "SpeechInformationBottleneck",
+           "TransformerBottleneck", "TransformerBottleneckConfig",
            "voxcore_register_bottlenecks"]
 
+_LAZY = {"SpeechInformationBottleneck": "voxcore_sib.sib",
+         "TransformerBottleneck": "voxcore_sib.transformer",
+         "IdentityBottleneck": "voxcore_sib.identity"}
 
-class IdentityConfig(BaseModel):
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'voxcore_sib' has no attribute {name!r}")
+
+
+class IdentityConfig(BottleneckConfig):
     """The ``identity`` bottleneck: the encoder's features are the condition tokens.
 
     Declared here rather than in :mod:`voxcore_sib.identity` so that registering it imports
     no torch.
     """
 
-    model_config = ConfigDict(extra="forbid")
-
-    input_dim: Annotated[int | None, Field(gt=0)] = Field(
-        default=None, description="encoder width; None = filled in from the encoder")
-    output_dim: Annotated[int | None, Field(gt=0)] = Field(
-        default=None, description="generator cross-attention width; None = filled in from it")
-    pooled_dim: Annotated[int | None, Field(gt=0)] = Field(
-        default=None, description="width of the pooled vector (SDXL); None = no pooled output")
     project: Literal["auto", "always", "never"] = Field(
         default="auto",
         description="Linear projection of the tokens: 'auto' only when input_dim != "

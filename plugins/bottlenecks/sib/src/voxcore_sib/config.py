@@ -8,11 +8,11 @@ from __future__ import annotations
 import math
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from voxcore.plugin_api import BottleneckConfig, Width
 
 Positional = Literal["sinusoidal", "none"]
-
-_Dim = Annotated[int | None, Field(gt=0)]
 
 
 def default_strides(ratio: int) -> list[int]:
@@ -35,22 +35,6 @@ def default_strides(ratio: int) -> list[int]:
     return factors
 
 
-def require_dims(config: BaseModel, component: str) -> tuple[int, int]:
-    """``(input_dim, output_dim)`` of a bottleneck config; a ``ValueError`` if either is unset."""
-    input_dim = getattr(config, "input_dim", None)
-    output_dim = getattr(config, "output_dim", None)
-    missing = [name for name, value in (("input_dim", input_dim), ("output_dim", output_dim))
-               if value is None]
-    if missing:
-        raise ValueError(
-            f"bottleneck {component!r} cannot be built: {' and '.join(missing)} "
-            f"{'is' if len(missing) == 1 else 'are'} not set. A recipe fills them in from its "
-            "encoder (input_dim) and generator (output_dim); when building it directly, pass "
-            "them in the config.")
-    assert input_dim is not None and output_dim is not None
-    return int(input_dim), int(output_dim)
-
-
 def _check_heads(widths: list[int], num_heads: int, what: str) -> None:
     bad = sorted({w for w in widths if w % num_heads})
     if bad:
@@ -59,7 +43,7 @@ def _check_heads(widths: list[int], num_heads: int, what: str) -> None:
                          "multiple of it")
 
 
-class SibConfig(BaseModel):
+class SibConfig(BottleneckConfig):
     """Speech information bottleneck: stages of (Transformer block, strided Conv1d over time).
 
     ``ratio`` is the total reduction of the token count; ``strides`` splits it across stages
@@ -69,11 +53,6 @@ class SibConfig(BaseModel):
     width, the last one to ``output_dim``.
     """
 
-    model_config = ConfigDict(extra="forbid")
-
-    input_dim: _Dim = None
-    output_dim: _Dim = None
-    pooled_dim: _Dim = None
     ratio: int = Field(default=8, ge=1)
     strides: list[Annotated[int, Field(ge=1)]] | None = None
     widths: list[Annotated[int, Field(gt=0)]] | None = None
@@ -107,19 +86,14 @@ class SibConfig(BaseModel):
         return list(self.strides) if self.strides is not None else default_strides(self.ratio)
 
 
-class TransformerBottleneckConfig(BaseModel):
+class TransformerBottleneckConfig(BottleneckConfig):
     """The paper's Table 8 baseline: a plain pre-norm Transformer, no length reduction.
 
     ``width`` is the width its layers work at (default: ``output_dim``). The default
     ``num_layers=10`` gives about 71 M parameters for 1024 -> 768, the size the paper reports.
     """
 
-    model_config = ConfigDict(extra="forbid")
-
-    input_dim: _Dim = None
-    output_dim: _Dim = None
-    pooled_dim: _Dim = None
-    width: _Dim = None
+    width: Width = None
     num_layers: int = Field(default=10, ge=1)
     num_heads: int = Field(default=12, ge=1)
     mlp_ratio: float = Field(default=4.0, gt=0)

@@ -11,16 +11,20 @@ from __future__ import annotations
 
 from torch import nn
 
-from voxcore.interfaces import Condition, SpeechFeatures
-from voxcore.nn import zero_padding
+from voxcore.plugin_api import (
+    BottleneckWidths,
+    Condition,
+    ConfigProblem,
+    SpeechFeatures,
+    zero_padding,
+)
 from voxcore_sib import IdentityConfig
-from voxcore_sib.config import require_dims
-from voxcore_sib.layers import PooledHead
+from voxcore_sib.layers import pooled_head
 
 __all__ = ["IdentityBottleneck"]
 
 
-class IdentityBottleneck(nn.Module):
+class IdentityBottleneck(BottleneckWidths, nn.Module):
     """Features ``[B, N, input_dim]`` -> condition tokens ``[B, N, output_dim]``, same mask.
 
     ``proj`` is a Linear when ``config.project`` is ``"always"``, or ``"auto"`` with
@@ -29,24 +33,20 @@ class IdentityBottleneck(nn.Module):
     followed by a Linear. Without either it has no parameters at all.
     """
 
+    config: IdentityConfig
+
     def __init__(self, config: IdentityConfig) -> None:
         super().__init__()
-        input_dim, output_dim = require_dims(config, "identity")
-        # Re-validate: recipe assembly may have filled the dims in without validation.
-        config = IdentityConfig.model_validate(config.model_dump())
-        self.config = config
-        self.input_dim = input_dim
-        self.output_dim = output_dim
-        self.pooled_dim = config.pooled_dim
+        input_dim, output_dim = self.adopt_widths(config)
         project = config.project == "always" or (config.project == "auto"
                                                  and input_dim != output_dim)
         if not project and input_dim != output_dim:
-            raise ValueError(f"bottleneck 'identity' has project='never', but the encoder's "
-                             f"width ({input_dim}) differs from the generator's cross-attention "
-                             f"width ({output_dim}); use project='auto' to add a Linear")
+            raise ConfigProblem("project", f"project='never', but the encoder's width "
+                                           f"({input_dim}) differs from the generator's "
+                                           f"cross-attention width ({output_dim}); use "
+                                           "project='auto' to add a Linear")
         self.proj: nn.Linear | None = nn.Linear(input_dim, output_dim) if project else None
-        self.pooled: PooledHead | None = (PooledHead(output_dim, config.pooled_dim)
-                                          if config.pooled_dim is not None else None)
+        self.pooled = pooled_head(output_dim, config.pooled_dim)
 
     def forward(self, features: SpeechFeatures) -> Condition:
         """The features (projected if configured) and their mask as the condition."""

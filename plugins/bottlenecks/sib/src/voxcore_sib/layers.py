@@ -1,5 +1,5 @@
 """Bottleneck-only blocks: pooled head, positions, mask downsampling (the masked
-Transformer blocks themselves are shared, in :mod:`voxcore.nn`).
+Transformer blocks themselves are shared, in :mod:`voxcore.plugin_api`).
 
 Masks follow voxcore's convention: bool, ``True`` = a real frame/token.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from voxcore.nn import masked_mean, sinusoidal_positions
+from voxcore.plugin_api import masked_mean, sinusoidal_positions
 
 
 def downsample_mask(mask: Tensor, stride: int) -> Tensor:
@@ -20,6 +20,11 @@ def downsample_mask(mask: Tensor, stride: int) -> Tensor:
     batch, length = mask.shape
     padded = F.pad(mask, (0, -length % stride), value=False)
     return padded.view(batch, -1, stride).any(dim=-1)
+
+
+def pooled_head(dim: int, pooled_dim: int | None) -> PooledHead | None:
+    """A :class:`PooledHead` when the generator takes a pooled vector (``pooled_dim``)."""
+    return PooledHead(dim, pooled_dim) if pooled_dim is not None else None
 
 
 class PooledHead(nn.Module):

@@ -10,10 +10,15 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from voxcore.interfaces import Condition, SpeechFeatures
-from voxcore.nn import TransformerBlock, zero_padding
-from voxcore_sib.config import SibConfig, require_dims
-from voxcore_sib.layers import PooledHead, Positions, downsample_mask
+from voxcore.plugin_api import (
+    BottleneckWidths,
+    Condition,
+    SpeechFeatures,
+    TransformerBlock,
+    zero_padding,
+)
+from voxcore_sib.config import SibConfig
+from voxcore_sib.layers import Positions, downsample_mask, pooled_head
 
 
 class StridedTimeConv(nn.Module):
@@ -38,7 +43,7 @@ class StridedTimeConv(nn.Module):
         return y.transpose(1, 2), downsample_mask(mask, self.stride)
 
 
-class SpeechInformationBottleneck(nn.Module):
+class SpeechInformationBottleneck(BottleneckWidths, nn.Module):
     """SIB: speech features ``[B, N, input_dim]`` -> condition tokens ``[B, N/ratio, output_dim]``.
 
     Built from a :class:`~voxcore_sib.config.SibConfig` whose ``input_dim`` and ``output_dim``
@@ -46,15 +51,11 @@ class SpeechInformationBottleneck(nn.Module):
     tokens, then a Linear), as SDXL's added conditioning needs.
     """
 
+    config: SibConfig
+
     def __init__(self, config: SibConfig) -> None:
         super().__init__()
-        input_dim, output_dim = require_dims(config, "sib")
-        # Re-validate: recipe assembly may have filled the dims in without validation.
-        config = SibConfig.model_validate(config.model_dump())
-        self.config = config
-        self.input_dim = input_dim
-        self.output_dim = output_dim
-        self.pooled_dim = config.pooled_dim
+        input_dim, output_dim = self.adopt_widths(config)
         strides = config.stage_strides
         widths = config.widths if config.widths is not None else [input_dim] * len(strides)
 
@@ -68,8 +69,7 @@ class SpeechInformationBottleneck(nn.Module):
             StridedTimeConv(w, next_w, s)
             for w, next_w, s in zip(widths, [*widths[1:], output_dim], strides, strict=True))
         self.norm = nn.LayerNorm(output_dim)
-        self.pooled: PooledHead | None = (PooledHead(output_dim, config.pooled_dim)
-                                          if config.pooled_dim is not None else None)
+        self.pooled = pooled_head(output_dim, config.pooled_dim)
 
     def forward(self, features: SpeechFeatures) -> Condition:
         """Compress ``features`` (and their mask) into condition tokens (and their mask)."""

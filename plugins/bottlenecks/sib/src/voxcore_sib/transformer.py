@@ -8,13 +8,18 @@ from __future__ import annotations
 
 from torch import nn
 
-from voxcore.interfaces import Condition, SpeechFeatures
-from voxcore.nn import TransformerBlock, zero_padding
-from voxcore_sib.config import TransformerBottleneckConfig, require_dims
-from voxcore_sib.layers import PooledHead, Positions
+from voxcore.plugin_api import (
+    BottleneckWidths,
+    Condition,
+    SpeechFeatures,
+    TransformerBlock,
+    zero_padding,
+)
+from voxcore_sib.config import TransformerBottleneckConfig
+from voxcore_sib.layers import Positions, pooled_head
 
 
-class TransformerBottleneck(nn.Module):
+class TransformerBottleneck(BottleneckWidths, nn.Module):
     """Speech features ``[B, N, input_dim]`` -> condition tokens ``[B, N, output_dim]``.
 
     Built from a :class:`~voxcore_sib.config.TransformerBottleneckConfig` whose ``input_dim``
@@ -22,15 +27,11 @@ class TransformerBottleneck(nn.Module):
     Linear maps back to ``output_dim`` only when the two differ.
     """
 
+    config: TransformerBottleneckConfig
+
     def __init__(self, config: TransformerBottleneckConfig) -> None:
         super().__init__()
-        input_dim, output_dim = require_dims(config, "transformer")
-        # Re-validate: recipe assembly may have filled the dims in without validation.
-        config = TransformerBottleneckConfig.model_validate(config.model_dump())
-        self.config = config
-        self.input_dim = input_dim
-        self.output_dim = output_dim
-        self.pooled_dim = config.pooled_dim
+        input_dim, output_dim = self.adopt_widths(config)
         width = config.width if config.width is not None else output_dim
 
         self.input_proj = nn.Linear(input_dim, width)
@@ -41,8 +42,7 @@ class TransformerBottleneck(nn.Module):
         self.output_proj: nn.Module = (nn.Linear(width, output_dim) if width != output_dim
                                        else nn.Identity())
         self.norm = nn.LayerNorm(output_dim)
-        self.pooled: PooledHead | None = (PooledHead(output_dim, config.pooled_dim)
-                                          if config.pooled_dim is not None else None)
+        self.pooled = pooled_head(output_dim, config.pooled_dim)
 
     def forward(self, features: SpeechFeatures) -> Condition:
         """Map ``features`` (and their mask) to as many condition tokens (same mask)."""

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from voxcore import hookimpl
+from voxcore.plugin_api import hookimpl
 from voxcore_datasets.config import (
     EMOSET_EMOTIONS,
     PAPER_EMOTIONS,

@@ -7,7 +7,7 @@ import os
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
-from voxcore.data.manifest import MAX_LISTED, DatasetError, SampleList
+from voxcore.plugin_api import MAX_LISTED, DatasetError, SampleList
 
 __all__ = ["SampleList", "check_referenced_files", "raise_problems", "read_text",
            "require_dir", "require_file"]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from voxcore.interfaces import Sample
+from voxcore.plugin_api import Sample
 from voxcore_datasets._common import (
     SampleList,
     check_referenced_files,

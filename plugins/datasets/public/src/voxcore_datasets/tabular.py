@@ -15,8 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from voxcore.data.manifest import DatasetError
-from voxcore.interfaces import Sample
+from voxcore.plugin_api import DatasetError, Sample
 from voxcore_datasets._common import (
     SampleList,
     check_referenced_files,

@@ -22,8 +22,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from voxcore.data.manifest import read_manifest
-from voxcore.interfaces import Sample
+from voxcore.plugin_api import Sample, read_manifest
 from voxcore_datasets._common import (
     SampleList,
     check_referenced_files,

@@ -12,13 +12,24 @@ when one is built.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from voxcore import hookimpl
+from voxcore.plugin_api import hookimpl
 from voxcore_voxshapes.config import DEFAULT_VOICES, SPLITS, VoxShapesBuildConfig, VoxShapesConfig
 
-__all__ = ["DEFAULT_VOICES", "SPLITS", "VoxShapesBuildConfig", "VoxShapesConfig",
-           "voxcore_register_datasets", "voxcore_register_dataset_builders"]
+if TYPE_CHECKING:
+    from voxcore_voxshapes.build import VoxShapesBuilder
+
+__all__ = ["DEFAULT_VOICES", "SPLITS", "VoxShapesBuildConfig", "VoxShapesBuilder",
+           "VoxShapesConfig", "voxcore_register_datasets", "voxcore_register_dataset_builders"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "VoxShapesBuilder":  # public for plugins that build on this one
+        from voxcore_voxshapes.build import VoxShapesBuilder
+
+        return VoxShapesBuilder
+    raise AttributeError(f"module 'voxcore_voxshapes' has no attribute {name!r}")
 
 
 @hookimpl

@@ -20,9 +20,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from voxcore.data import DatasetError, write_manifest
-from voxcore.interfaces import Sample
-from voxcore.io import write_text_atomic
+from voxcore.plugin_api import DatasetError, Sample, write_manifest, write_text_atomic
 from voxcore_voxshapes.config import METADATA_FILE, SPLITS, VoxShapesBuildConfig
 from voxcore_voxshapes.content import POSITIONS, SHAPES, TEMPLATES, content_label
 from voxcore_voxshapes.moods import MOODS
@@ -82,6 +80,33 @@ class VoxShapesBuilder:
         finally:
             shutil.rmtree(staging, ignore_errors=True)
 
+    def build_unless_built(self, out_dir: Path) -> bool:
+        """Build into ``out_dir`` unless it already holds a build of this config (then reuse
+        it); ``True`` when it built. A folder with a build of other settings, or of another
+        format, is refused with a :class:`DatasetError` and left as it is."""
+        info = Path(out_dir) / METADATA_FILE
+        if not info.is_file():
+            self.build(out_dir)
+            return True
+        try:
+            described = json.loads(info.read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise DatasetError(f"{info} is unreadable ({exc}); remove {out_dir} to build it "
+                               "again") from None
+        built = described.get("config", {})
+        if described.get("format_version") != FORMAT_VERSION:
+            raise DatasetError(f"{out_dir} holds a VoxShapes build of format "
+                               f"{described.get('format_version')} (another voxcore-voxshapes); "
+                               f"this one writes format {FORMAT_VERSION}. Remove {out_dir} (or "
+                               "choose another folder) to build it again")
+        wanted = _described_config(self.config)
+        differing = sorted(key for key in wanted if key in built and built[key] != wanted[key])
+        if differing:
+            shown = ", ".join(f"{key} {built.get(key)}" for key in differing)
+            raise DatasetError(f"{out_dir} holds a VoxShapes build with other settings "
+                               f"({shown}); remove it or choose another folder")
+        return False
+
     def _check_target(self, out: Path) -> None:
         if out.exists() and not out.is_dir():
             raise DatasetError(f"cannot build VoxShapes at {out}: it is a file; choose a "
@@ -131,6 +156,12 @@ def _sample(spec: SampleSpec, root: Path) -> Sample:
     )
 
 
+def _described_config(config: VoxShapesBuildConfig) -> dict[str, Any]:
+    """What a build's settings are, as ``voxshapes.json`` records them (workers and overwrite
+    change how a build runs, not what it contains)."""
+    return config.model_dump(mode="json", exclude={"workers", "overwrite"})
+
+
 def _describe(config: VoxShapesBuildConfig, plan: Plan, durations: Sequence[float],
               espeak_version: str) -> dict[str, Any]:
     """The contents of ``voxshapes.json``; nothing in it depends on the machine or time."""
@@ -139,8 +170,7 @@ def _describe(config: VoxShapesBuildConfig, plan: Plan, durations: Sequence[floa
         "name": "voxshapes",
         "format_version": FORMAT_VERSION,
         "generator": {"voxcore-voxshapes": _plugin_version(), "espeak-ng": espeak_version},
-        # workers and overwrite change how a build runs, not what it contains.
-        "config": config.model_dump(mode="json", exclude={"workers", "overwrite"}),
+        "config": _described_config(config),
         "counts": {split: counts.get(split, 0) for split in SPLITS},
         "manifests": {split: f"{split}.jsonl" for split in SPLITS},
         "heldout_pairs": [{"shape": shape, "mood": mood} for shape, mood in plan.heldout_pairs],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from voxcore.data import DatasetError, ManifestDataset
+from voxcore.plugin_api import DatasetError, ManifestDataset
 from voxcore_voxshapes.config import METADATA_FILE, VoxShapesConfig
 
 __all__ = ["load_voxshapes"]

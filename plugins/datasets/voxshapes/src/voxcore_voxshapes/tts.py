@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from voxcore.errors import UserError
+from voxcore.plugin_api import UserError
 
 __all__ = ["SpeechSynthesisError", "EspeakInfo", "espeak_info", "has_voice", "synthesize",
            "RATE_RANGE", "VOLUME_RANGE"]

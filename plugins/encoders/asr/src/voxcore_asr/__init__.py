@@ -17,30 +17,25 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
-from voxcore import hookimpl
+from voxcore.plugin_api import EncoderRef, Precision, PretrainedSource, hookimpl
 
 __all__ = ["ClipTextConfig", "TextEncoderSpec", "AsrConfig", "voxcore_register_encoders",
-           "DEFAULT_WHISPER", "DEFAULT_SD", "Precision"]
+           "DEFAULT_WHISPER", "DEFAULT_SD"]
 
 #: The ASR model of the paper's cascade baseline.
 DEFAULT_WHISPER = "openai/whisper-large-v3"
 #: The Stable Diffusion checkpoint whose CLIP text encoder the T2I baselines use.
 DEFAULT_SD = "stable-diffusion-v1-5/stable-diffusion-v1-5"
 
-Precision = Literal["float32", "float16", "bfloat16"]
-
-
-class ClipTextConfig(BaseModel):
+class ClipTextConfig(PretrainedSource):
     """Settings of the ``clip-text`` encoder (a recipe's ``encoder.config``).
 
     For a Stable Diffusion checkpoint (the default) the text encoder and tokenizer live in its
     ``text_encoder/`` and ``tokenizer/`` folders; for a plain CLIP checkpoint such as
     ``openai/clip-vit-large-patch14`` set both subfolders to ``""`` (the checkpoint's root).
     """
-
-    model_config = ConfigDict(extra="forbid")
 
     model: str = Field(
         default=DEFAULT_SD,
@@ -54,12 +49,9 @@ class ClipTextConfig(BaseModel):
         default="tokenizer",
         description="folder of the CLIP tokenizer's vocab.json and merges.txt inside `model`; "
                     "'' = its root")
-    revision: str | None = Field(default=None, description="hub revision (branch, tag, commit)")
     variant: str | None = Field(
         default=None,
         description="weights variant to read, e.g. 'fp16' for text_encoder/model.fp16.safetensors")
-    cache_dir: str | None = Field(default=None,
-                                  description="Hugging Face cache folder; None = HF_HUB_CACHE")
     layer: int = Field(
         default=-1,
         description="hidden state to return, indexed like transformers' hidden_states: -1 = the "
@@ -91,14 +83,8 @@ class ClipTextConfig(BaseModel):
         return value
 
 
-class TextEncoderSpec(BaseModel):
+class TextEncoderSpec(EncoderRef):
     """A registered text encoder, by name and config, as a recipe's ``encoder`` names one."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(description="registered encoder name, e.g. 'clip-text' or 'text'")
-    config: dict[str, Any] = Field(default_factory=dict,
-                                   description="that encoder's config (validated when built)")
 
     @field_validator("name")
     @classmethod
@@ -109,19 +95,14 @@ class TextEncoderSpec(BaseModel):
         return value
 
 
-class AsrConfig(BaseModel):
+class AsrConfig(PretrainedSource):
     """Settings of the ``asr`` cascade encoder: Whisper transcription, then a text encoder."""
-
-    model_config = ConfigDict(extra="forbid")
 
     model: str = Field(
         default=DEFAULT_WHISPER,
         description="hub id of a Whisper checkpoint, or a local folder with its config.json, "
                     "generation_config.json, tokenizer files, preprocessor_config.json and "
                     "safetensors weights")
-    revision: str | None = Field(default=None, description="hub revision (branch, tag, commit)")
-    cache_dir: str | None = Field(default=None,
-                                  description="Hugging Face cache folder; None = HF_HUB_CACHE")
     language: str | None = Field(
         default="en",
         description="spoken language ('en', 'english', ...); None lets a multilingual Whisper "

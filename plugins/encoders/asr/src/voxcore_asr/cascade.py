@@ -14,14 +14,22 @@ through ``.to(device)``.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import torch
 from pydantic import ValidationError
 from torch import nn
 
-from voxcore.errors import UserError
-from voxcore.hub import PretrainedNotFoundError
-from voxcore.interfaces import SpeechFeatures, TextEncoder, Waveform
+from voxcore.plugin_api import (
+    HasWeightsFingerprint,
+    PretrainedNotFoundError,
+    SpeechFeatures,
+    TextEncoder,
+    UserError,
+    Waveform,
+    checking,
+    get_registry,
+)
 from voxcore_asr import AsrConfig
 from voxcore_asr.transcriber import WhisperTranscriber, load_transcriber
 
@@ -49,9 +57,10 @@ class AsrEncoder(nn.Module):
         self.sample_rate: int = transcriber.sample_rate
         #: Hash of Whisper's weights and the generation settings: cached transcripts key on it.
         self.transcriber_fingerprint: str = transcriber.fingerprint
-        inner = getattr(text_encoder, "weights_fingerprint", "")
         #: Fingerprint of the inner text encoder's pretrained weights ('' when it has none).
-        self.weights_fingerprint: str = str(inner) if inner else ""
+        self.weights_fingerprint: str = (str(text_encoder.weights_fingerprint or "")
+                                         if isinstance(text_encoder, HasWeightsFingerprint)
+                                         else "")
 
     @property
     def transcriber(self) -> WhisperTranscriber:
@@ -75,7 +84,7 @@ class AsrEncoder(nn.Module):
         Whisper follows the device only: its dtype stays ``config.dtype`` whatever a
         ``.to(dtype)`` or ``.half()`` does to the text encoder.
         """
-        super()._apply(fn, recurse)
+        super()._apply(fn, recurse)  # type: ignore[no-untyped-call]
         # A probe on Whisper's current device: '.half()' keeps it there, '.to(cuda)' moves it.
         probe = fn(torch.empty(0, device=self.transcriber.device))
         self.transcriber.to(probe.device)
@@ -88,8 +97,6 @@ class AsrEncoder(nn.Module):
 
 def build_text_encoder(config: AsrConfig) -> nn.Module:
     """The inner text encoder ``config.text`` names, built through the encoder registry."""
-    from voxcore.plugins import get_registry
-
     entry = get_registry("encoder").get(config.text.name)
     try:
         settings = entry.validate_config(config.text.config)
@@ -109,6 +116,24 @@ def build_text_encoder(config: AsrConfig) -> nn.Module:
 
 
 def build_asr_encoder(config: AsrConfig) -> AsrEncoder:
-    """Build the ``asr`` encoder of a recipe: the text encoder first, then Whisper."""
+    """Build the ``asr`` encoder of a recipe: the text encoder first, then Whisper (for
+    ``voxcore recipe check``, which only assembles the model, Whisper is not loaded)."""
     text_encoder = build_text_encoder(config)
-    return AsrEncoder(config, load_transcriber(config), text_encoder)
+    transcriber: Any = _NotLoadedForCheck() if checking() else load_transcriber(config)
+    return AsrEncoder(config, transcriber, text_encoder)
+
+
+class _NotLoadedForCheck:
+    """Where Whisper would be while a recipe is only assembled to check it: the cascade's
+    condition comes from its text encoder, which is checked; nothing is transcribed."""
+
+    sample_rate = 16000
+    fingerprint = ""
+    device = torch.device("meta")
+
+    def transcribe(self, waveforms: Sequence[Waveform]) -> list[str]:
+        raise UserError("this asr encoder was assembled for a recipe check; Whisper is not "
+                        "loaded")
+
+    def to(self, device: torch.device) -> None:
+        """Nothing to move."""

@@ -16,15 +16,23 @@ from typing import Any
 
 import torch
 from torch import nn
-from transformers import CLIPTextModel, CLIPTokenizer
+from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 
-from voxcore.errors import UserError
-from voxcore.hub import folder_fingerprint, resolve_pretrained
-from voxcore.interfaces import SpeechFeatures
-from voxcore_asr import ClipTextConfig
+from voxcore.plugin_api import (
+    CannotCheck,
+    ConfigProblem,
+    SpeechFeatures,
+    UserError,
+    check_texts,
+    checking,
+    folder_fingerprint,
+    layer_index,
+    resolve_pretrained,
+)
+from voxcore_asr import DEFAULT_SD, ClipTextConfig
 
 __all__ = ["ClipTextEncoder", "load_clip_text", "checkpoint_files", "CLIP_TOKENS_PER_CHARACTER",
-           "DTYPES", "check_texts"]
+           "DTYPES"]
 
 #: ``SpeechFeatures.frame_rate`` of CLIP text features: tokens per character of text. CLIP's
 #: BPE averages roughly four characters of English per token (BOS and EOS add two, and with
@@ -55,17 +63,6 @@ def checkpoint_files(config: ClipTextConfig) -> tuple[str, ...]:
     return (f"{model}config.json", *weights, *(tokenizer + name for name in _TOKENIZER_FILES))
 
 
-def check_texts(texts: Sequence[str]) -> list[str]:
-    """``texts`` as a list, or a :class:`TypeError` for one string or a non-string item."""
-    if isinstance(texts, str):
-        raise TypeError("encode_text takes a sequence of texts, not one string; wrap it in a "
-                        f"list: [{texts[:20]!r}]")
-    bad = [type(text).__name__ for text in texts if not isinstance(text, str)]
-    if bad:
-        raise TypeError(f"encode_text takes strings, got {', '.join(sorted(set(bad)))}")
-    return list(texts)
-
-
 class ClipTextEncoder(nn.Module):
     """Transcripts -> frozen CLIP text hidden states ``[B, N, hidden_size]`` and mask ``[B, N]``.
 
@@ -78,25 +75,20 @@ class ClipTextEncoder(nn.Module):
     after it: both modes agree at the real tokens.
     """
 
-    def __init__(self, config: ClipTextConfig, model: CLIPTextModel, tokenizer: CLIPTokenizer,
-                 fingerprint: str = "") -> None:
+    def __init__(self, config: ClipTextConfig, model: CLIPTextModel,
+                 tokenizer: CLIPTokenizer | None, fingerprint: str = "") -> None:
         super().__init__()
         self.config = config
         self.model = model
         self.tokenizer = tokenizer
         self.num_layers: int = int(model.config.num_hidden_layers)
-        layer = config.layer
-        if not -(self.num_layers + 1) <= layer <= self.num_layers:
-            raise ValueError(f"clip-text layer={layer} is out of range: this CLIP text encoder "
-                             f"has {self.num_layers} layers, so layer must be in "
-                             f"[{-(self.num_layers + 1)}, {self.num_layers}] (-1 = the last)")
-        self.layer = layer % (self.num_layers + 1)
+        self.layer = layer_index(config.layer, self.num_layers, "CLIP text encoder")
         positions = int(model.config.max_position_embeddings)
-        wanted = config.max_length if config.max_length is not None else min(
-            int(tokenizer.model_max_length), positions)
+        longest = int(tokenizer.model_max_length) if tokenizer is not None else positions
+        wanted = config.max_length if config.max_length is not None else min(longest, positions)
         if wanted > positions:
-            raise ValueError(f"clip-text max_length={wanted} exceeds the {positions} positions "
-                             "of this CLIP text encoder")
+            raise ConfigProblem("max_length", f"max_length={wanted} exceeds the {positions} "
+                                              "positions of this CLIP text encoder")
         self.max_length: int = wanted
         self.output_dim: int = int(model.config.hidden_size)
         #: Changes when the files behind ``config.model`` change (used by caches).
@@ -118,6 +110,9 @@ class ClipTextEncoder(nn.Module):
 
     def tokenize(self, texts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
         """Token ids ``[B, N]`` and mask ``[B, N]`` (``True`` = valid) on :attr:`device`."""
+        if self.tokenizer is None:
+            raise UserError("this clip-text encoder was assembled for a recipe check, without "
+                            "its tokenizer")
         batch = self.tokenizer(check_texts(texts), truncation=True, max_length=self.max_length,
                                padding="max_length" if self.config.pad else "longest",
                                return_tensors="pt")
@@ -160,7 +155,10 @@ class ClipTextEncoder(nn.Module):
 
 
 def load_clip_text(config: ClipTextConfig) -> ClipTextEncoder:
-    """Build the ``clip-text`` encoder of a recipe: load the checkpoint ``config.model`` names."""
+    """Build the ``clip-text`` encoder of a recipe: load the checkpoint ``config.model`` names
+    (for ``voxcore recipe check``: only its architecture, on the meta device)."""
+    if checking():
+        return ClipTextEncoder(config, CLIPTextModel(_architecture(config)), None)
     files = checkpoint_files(config)
     folder = resolve_pretrained(config.model, what="CLIP text encoder checkpoint",
                                 allow_patterns=files, revision=config.revision,
@@ -168,6 +166,28 @@ def load_clip_text(config: ClipTextConfig) -> ClipTextEncoder:
     model = _load_model(folder, config)
     tokenizer = _load_tokenizer(folder, config)
     return ClipTextEncoder(config, model, tokenizer, folder_fingerprint(folder, files))
+
+
+#: The text encoder of Stable Diffusion 1.5 (CLIP ViT-L/14's), as its config.json has it.
+SD15_TEXT_ENCODER: dict[str, Any] = {
+    "vocab_size": 49408, "hidden_size": 768, "intermediate_size": 3072,
+    "num_hidden_layers": 12, "num_attention_heads": 12, "max_position_embeddings": 77,
+    "hidden_act": "quick_gelu", "projection_dim": 768,
+}
+
+
+def _architecture(config: ClipTextConfig) -> CLIPTextConfig:
+    """The text encoder's architecture without weights: a local checkpoint's config.json, or
+    Stable Diffusion 1.5's; :class:`CannotCheck` for other hub ids."""
+    folder = Path(config.model).expanduser()
+    where = folder / config.text_encoder_subfolder if config.text_encoder_subfolder else folder
+    if (where / "config.json").is_file():
+        loaded: CLIPTextConfig = CLIPTextConfig.from_pretrained(where)
+        return loaded
+    if config.model == DEFAULT_SD and config.text_encoder_subfolder == "text_encoder":
+        return CLIPTextConfig(**SD15_TEXT_ENCODER)
+    raise CannotCheck(f"the architecture of CLIP checkpoint {config.model!r} is only known from "
+                      "its config.json, and it is not a local folder")
 
 
 def _subfolder_hint(option: str) -> str:

@@ -18,13 +18,9 @@ from transformers import (
     WhisperForConditionalGeneration,
     WhisperTokenizer,
 )
-from voxcore_whisper.encoder import refuse_too_long
-from voxcore_whisper.loading import refuse_pickled, resolve_whisper_checkpoint
+from voxcore_whisper import refuse_pickled, refuse_too_long, resolve_whisper_checkpoint
 
-from voxcore.audio import to_mono_batch
-from voxcore.errors import UserError
-from voxcore.hub import folder_fingerprint
-from voxcore.interfaces import Waveform
+from voxcore.plugin_api import UserError, Waveform, folder_fingerprint, to_mono_batch
 from voxcore_asr import AsrConfig
 from voxcore_asr.clip_text import DTYPES
 
@@ -128,7 +124,7 @@ def language_code(language: str) -> str:
     from transformers.models.whisper.tokenization_whisper import TO_LANGUAGE_CODE
 
     lowered = language.strip().lower()
-    return TO_LANGUAGE_CODE.get(lowered, lowered)
+    return str(TO_LANGUAGE_CODE.get(lowered, lowered))
 
 
 def _is_multilingual(model: WhisperForConditionalGeneration) -> bool:

@@ -6,26 +6,27 @@ recognised word, followed by the utterance's prosody (pooled log-mel frames). It
 quickstart's analogue of the paper's pretrained speech encoders (Whisper, SONAR): trained on
 speech and text, frozen when the image model trains.
 
+The recogniser is the encoder's *preparation* (see :class:`voxcore.plugin_api.Preparation`):
+``voxcore prepare`` and ``voxcore train`` train it (or reuse the cached one) as a visible
+step; building the encoder never trains anything.
+
 This module is imported whenever voxcore loads its plugins, so it only declares the config,
 registers the encoder and adds the command; torch is imported when one is built or run.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Self
+from typing import Any, ClassVar, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from voxcore_mel import MelConfig
-from voxcore_sib.config import SibConfig
+from voxcore_sib import SibConfig
 
-from voxcore import hookimpl
-from voxcore.recipe.schema import ComponentSpec
+from voxcore.plugin_api import BottleneckConfig, DatasetRef, hookimpl
 
 __all__ = ["CtcWordsConfig", "RecognizerTraining", "WordsProsodyConfig",
            "voxcore_add_commands",
            "voxcore_register_bottlenecks", "voxcore_register_encoders"]
-
-_Dim = Annotated[int | None, Field(gt=0)]
 
 
 class RecognizerTraining(BaseModel):
@@ -56,9 +57,9 @@ class CtcWordsConfig(BaseModel):
     """Settings of the ``ctc-words`` encoder (a recipe's ``encoder.config``).
 
     Give either ``recognizer`` (a folder from ``voxcore train-recognizer``) or ``train_data``:
-    then the encoder trains its recogniser on that dataset's speech and transcripts the first
-    time (about a minute on a CPU) and caches it, keyed by the audio, the transcripts and
-    ``training``, as the ``judge`` metric caches its classifier.
+    then the recogniser is the encoder's preparation, trained on that dataset's speech and
+    transcripts by ``voxcore prepare`` / ``voxcore train`` (about a minute on a CPU) and
+    cached, keyed by the audio, the transcripts and ``training``.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -67,11 +68,11 @@ class CtcWordsConfig(BaseModel):
         default=None,
         description="folder written by 'voxcore train-recognizer --out DIR' (holding "
                     "recognizer.json and recognizer.safetensors)")
-    train_data: ComponentSpec | None = Field(
+    train_data: DatasetRef | None = Field(
         default=None,
         description="registered dataset with audio and transcripts to train the recogniser "
                     "on when 'recognizer' is not given")
-    heldout_data: ComponentSpec | None = Field(
+    heldout_data: DatasetRef | None = Field(
         default=None,
         description="with train_data: a dataset to measure the trained recogniser on (its "
                     "figures are logged and saved in recognizer.json)")
@@ -97,18 +98,16 @@ class CtcWordsConfig(BaseModel):
         return self
 
 
-class WordsProsodyConfig(BaseModel):
+class WordsProsodyConfig(BottleneckConfig):
     """Settings of the ``words-prosody`` bottleneck (a recipe's ``bottleneck.config``).
 
     ``input_dim``, ``output_dim`` and ``pooled_dim`` are filled in from the encoder and the
     generator (which must take a pooled vector).
     """
 
-    model_config = ConfigDict(extra="forbid")
+    #: The prosody always goes to the generator's pooled input.
+    pooled_output: ClassVar[Literal["optional", "required", "never"]] = "required"
 
-    input_dim: _Dim = None
-    output_dim: _Dim = None
-    pooled_dim: _Dim = None
     prosody_dim: int = Field(default=80, gt=0,
                              description="channels of a prosody frame: the ctc-words encoder's "
                                          "n_mels (the last channels of its features)")
@@ -122,8 +121,9 @@ class WordsProsodyConfig(BaseModel):
 def voxcore_register_encoders(register: Any) -> None:
     """Register the ``ctc-words`` encoder."""
     register("ctc-words", config=CtcWordsConfig, factory="voxcore_ctc.encoder:CtcWordsEncoder",
-             description="words heard by a small CTC recogniser ('voxcore train-recognizer') "
-                         "+ prosody frames")
+             prepare="voxcore_ctc.preparation:recognizer_preparation",
+             description="words heard by a small CTC recogniser (prepared from train_data, or "
+                         "'voxcore train-recognizer') + prosody frames")
 
 
 @hookimpl

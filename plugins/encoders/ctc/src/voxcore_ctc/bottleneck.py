@@ -14,18 +14,23 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor, nn
-from voxcore_sib.config import SibConfig, require_dims
-from voxcore_sib.sib import SpeechInformationBottleneck
+from voxcore_sib import SibConfig, SpeechInformationBottleneck
 
-from voxcore.errors import UserError
-from voxcore.interfaces import Condition, SpeechFeatures
-from voxcore.nn import sinusoidal_positions, zero_padding
+from voxcore.plugin_api import (
+    BottleneckWidths,
+    Condition,
+    ConfigProblem,
+    SpeechFeatures,
+    UserError,
+    sinusoidal_positions,
+    zero_padding,
+)
 from voxcore_ctc import WordsProsodyConfig
 
 __all__ = ["WordsProsodyBottleneck"]
 
 
-class WordsProsodyBottleneck(nn.Module):
+class WordsProsodyBottleneck(BottleneckWidths, nn.Module):
     """``ctc-words`` features ``[B, words + frames, vocabulary + prosody_dim]`` -> word tokens
     ``[B, max words, output_dim]`` and a pooled prosody vector ``[B, pooled_dim]``.
 
@@ -34,22 +39,21 @@ class WordsProsodyBottleneck(nn.Module):
     utterance with no recognised word gets one word token made of the position code alone.
     """
 
+    config: WordsProsodyConfig
+
     def __init__(self, config: WordsProsodyConfig) -> None:
         super().__init__()
-        input_dim, output_dim = require_dims(config, "words-prosody")
-        config = type(config).model_validate(config.model_dump())
+        input_dim, output_dim = self.adopt_widths(config)
         if config.pooled_dim is None:
-            raise ValueError("bottleneck 'words-prosody' gives the prosody to the generator's "
-                             "pooled input, but the generator has none: set the generator's "
-                             "pooled_dim (tiny-unet: generator.config.pooled_dim)")
+            raise ConfigProblem("pooled_dim", "words-prosody gives the prosody to the "
+                                "generator's pooled input, but the generator has none; give "
+                                "the generator a pooled input (tiny-unet: "
+                                "generator.config.pooled_dim: 128)")
         if input_dim <= config.prosody_dim:
-            raise ValueError(f"bottleneck 'words-prosody': the features are {input_dim} wide, "
-                             f"not wider than prosody_dim={config.prosody_dim}; it reads the "
-                             "ctc-words encoder's features (vocabulary + n_mels channels)")
-        self.config = config
-        self.input_dim = input_dim
-        self.output_dim = output_dim
-        self.pooled_dim: int | None = config.pooled_dim
+            raise ConfigProblem("input_dim", f"the encoder's features are {input_dim} wide, not "
+                                f"wider than prosody_dim={config.prosody_dim}; words-prosody "
+                                "reads the ctc-words encoder's features (vocabulary + n_mels "
+                                "channels): use encoder ctc-words")
         self.vocabulary_size = input_dim - config.prosody_dim
         self.words = nn.Linear(self.vocabulary_size, output_dim, bias=False)
         # One-hot rows pick columns: unit-variance columns make it an embedding table.

@@ -50,9 +50,7 @@ def run_train_recognizer(args: argparse.Namespace) -> int:
     """Validate the options, read the dataset, train, and report the held-out accuracy."""
     from pydantic import ValidationError
 
-    from voxcore.cli.logs import configure_logging
-    from voxcore.errors import UserError
-    from voxcore.recipe.loading import parse_overrides
+    from voxcore.plugin_api import UserError, configure_logging, parse_overrides
     from voxcore_ctc import RecognizerTraining
 
     try:

@@ -3,22 +3,30 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from voxcore_mel.encoder import MelEncoder
+from voxcore_mel import MelEncoder
 
-from voxcore.interfaces import SpeechFeatures, Waveform
-from voxcore.nn import zero_padding
+from voxcore.plugin_api import (
+    CannotCheck,
+    PreparationMissing,
+    SpeechFeatures,
+    UserError,
+    Waveform,
+    checking,
+    zero_padding,
+)
 from voxcore_ctc import CtcWordsConfig
-from voxcore_ctc.obtain import obtain_recognizer
 from voxcore_ctc.recognizer import (
     WEIGHTS_FILE,
     RecognizerSpec,
+    WordRecognizer,
     greedy_words,
     load_recognizer,
+    vocabulary_of,
 )
 
 __all__ = ["CtcWordsEncoder"]
@@ -27,8 +35,9 @@ __all__ = ["CtcWordsEncoder"]
 class CtcWordsEncoder(torch.nn.Module):
     """One token per recognised word, then (optionally) the utterance's prosody frames.
 
-    The recogniser (trained with ``voxcore train-recognizer``, or by the encoder itself from
-    ``train_data``, see :mod:`voxcore_ctc.obtain`) decodes each utterance
+    The recogniser (trained with ``voxcore train-recognizer``, or prepared from ``train_data``
+    by ``voxcore prepare`` / ``voxcore train``, see :mod:`voxcore_ctc.preparation`) decodes
+    each utterance
     greedily into words of its vocabulary. Word ``i`` becomes a one-hot token over the
     vocabulary; with ``prosody_stride`` > 0 the utterance's log-mel frames, averaged over
     ``prosody_stride`` frames, follow the words. Features are ``[B, words + frames,
@@ -42,12 +51,19 @@ class CtcWordsEncoder(torch.nn.Module):
     ``weights_fingerprint`` (a hash of the recogniser's files).
     """
 
-    def __init__(self, config: CtcWordsConfig) -> None:
+    def __init__(self, config: CtcWordsConfig, prepared: Path | None = None) -> None:
         super().__init__()
         self.config = config
-        folder = obtain_recognizer(config)
-        recognizer = load_recognizer(folder, source="encoder 'ctc-words' (encoder.config."
-                                                    "recognizer)")
+        folder = Path(config.recognizer).expanduser() if config.recognizer else prepared
+        if folder is None and checking():
+            recognizer = _recognizer_for_check(config)
+        elif folder is None:
+            raise PreparationMissing("encoder 'ctc-words' has no recogniser: name one with "
+                                     "encoder.config.recognizer, or prepare it from "
+                                     "encoder.config.train_data with 'voxcore prepare RECIPE'")
+        else:
+            recognizer = load_recognizer(folder, source="encoder 'ctc-words' (encoder.config."
+                                                        "recognizer)")
         for parameter in recognizer.parameters():
             parameter.requires_grad_(False)
         self._recognizer = [recognizer]
@@ -57,17 +73,20 @@ class CtcWordsEncoder(torch.nn.Module):
         n_mels = recognizer.spec.mel.n_mels if config.prosody_stride else 0
         self.output_dim: int = len(self.vocabulary) + n_mels
         self.folder = folder
-        self.weights_fingerprint: str = _content_hash(folder, recognizer.spec)
+        self.weights_fingerprint: str = (_content_hash(folder, recognizer.spec)
+                                         if folder is not None else "")
 
     @property
     def recognizer(self) -> torch.nn.Module:
         """The frozen word recogniser."""
         return self._recognizer[0]
 
-    def _apply(self, fn, recurse=True):  # type: ignore[no-untyped-def]
+    def _apply(self, fn: Callable[[torch.Tensor], torch.Tensor],
+               recurse: bool = True) -> CtcWordsEncoder:
         # Move the recogniser along with the module (it is outside the module tree).
-        self._recognizer[0]._apply(fn, recurse)
-        return super()._apply(fn, recurse)
+        self._recognizer[0]._apply(fn, recurse)  # type: ignore[no-untyped-call]
+        super()._apply(fn, recurse)  # type: ignore[no-untyped-call]
+        return self
 
     @torch.no_grad()
     def encode(self, waveforms: Sequence[Waveform]) -> SpeechFeatures:
@@ -107,6 +126,23 @@ class CtcWordsEncoder(torch.nn.Module):
     def extra_repr(self) -> str:
         return (f"recognizer={self.folder}, vocabulary={len(self.vocabulary)}, "
                 f"prosody_stride={self.config.prosody_stride}")
+
+
+def _recognizer_for_check(config: CtcWordsConfig) -> WordRecognizer:
+    """The recogniser ``train_data`` would give, on the meta device, for ``voxcore recipe
+    check``: its vocabulary is the training transcripts' words (no audio is read)."""
+    from voxcore_ctc.preparation import training_samples
+
+    try:
+        _, samples = training_samples(config)
+    except UserError as exc:
+        raise CannotCheck(f"its vocabulary is the words of encoder.config.train_data, which "
+                          f"cannot be read here ({exc})") from None
+    training = config.training
+    spec = RecognizerSpec(vocabulary=vocabulary_of([s.transcript or "" for s in samples]),
+                          mel=training.mel, width=training.width,
+                          num_layers=training.num_layers, num_heads=training.num_heads)
+    return WordRecognizer(spec)
 
 
 def _content_hash(folder: Path, spec: RecognizerSpec) -> str:

@@ -23,9 +23,13 @@ from safetensors.torch import load_file, save_file
 from torch import Tensor, nn
 from voxcore_mel import MelConfig
 
-from voxcore.errors import UserError
-from voxcore.io import write_text_atomic
-from voxcore.nn import TransformerBlock, sinusoidal_positions, zero_padding
+from voxcore.plugin_api import (
+    TransformerBlock,
+    UserError,
+    sinusoidal_positions,
+    write_text_atomic,
+    zero_padding,
+)
 
 __all__ = ["BLANK", "FORMAT", "SPEC_FILE", "WEIGHTS_FILE", "RecognizerSpec", "WordRecognizer",
            "greedy_words", "load_recognizer", "save_recognizer", "transcript_words"]

@@ -12,13 +12,9 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-from voxcore_mel import MelConfig
-from voxcore_mel.encoder import MelEncoder
+from voxcore_mel import MelConfig, MelEncoder
 
-from voxcore.audio import AudioError, load_audio
-from voxcore.errors import UserError
-from voxcore.interfaces import Sample
-from voxcore.training.data import pad_features
+from voxcore.plugin_api import AudioError, Sample, UserError, get_registry, load_audio, pad_features
 from voxcore_ctc import RecognizerTraining
 from voxcore_ctc.recognizer import (
     RecognizerSpec,
@@ -51,8 +47,6 @@ class Utterances:
 
 def collect_utterances(name: str, options: dict[str, Any], mel: MelConfig) -> Utterances:
     """The (audio, transcript) samples of a registered dataset, as mel features and words."""
-    from voxcore.plugins import get_registry
-
     dataset = get_registry("dataset").get(name).build(options)
     samples = [dataset[index] for index in range(len(dataset))]
     return utterances_of(samples, mel, f"dataset {name} {options}")
@@ -122,7 +116,7 @@ def train_recognizer(train: Utterances, heldout: Utterances | None,
                           out_mask.sum(dim=1), torch.tensor([len(row) for row in wanted]),
                           blank=0, zero_infinity=True)
         optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        torch.autograd.backward(loss)
         optimizer.step()
         if step % 100 == 0 or step == options.steps:
             log.info("step %d/%d: CTC loss %.3f (%.0f s)", step, options.steps, loss.item(),

@@ -2,17 +2,29 @@
 
 This module is imported whenever voxcore loads its plugins, so it only declares the config
 and registers the encoder; torch is imported by :mod:`voxcore_mel.encoder` when one is built.
+Public names: :class:`MelConfig` and :class:`MelEncoder` (imported on first use).
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal, Self
+from typing import TYPE_CHECKING, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from voxcore import hookimpl
+from voxcore.plugin_api import hookimpl
 
-__all__ = ["MelConfig", "voxcore_register_encoders"]
+if TYPE_CHECKING:
+    from voxcore_mel.encoder import MelEncoder
+
+__all__ = ["MelConfig", "MelEncoder", "voxcore_register_encoders"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "MelEncoder":
+        from voxcore_mel.encoder import MelEncoder
+
+        return MelEncoder
+    raise AttributeError(f"module 'voxcore_mel' has no attribute {name!r}")
 
 
 class MelConfig(BaseModel):

@@ -8,8 +8,7 @@ import torch
 import torch.nn.functional as F
 import torchaudio
 
-from voxcore.audio import lengths_to_mask, to_mono_batch
-from voxcore.interfaces import SpeechFeatures, Waveform
+from voxcore.plugin_api import SpeechFeatures, Waveform, lengths_to_mask, to_mono_batch
 from voxcore_mel import MelConfig
 
 __all__ = ["MelEncoder"]
@@ -36,17 +35,20 @@ class MelEncoder(torch.nn.Module):
         self.sample_rate: int = self.config.sample_rate
         self.output_dim: int = self.config.n_mels
         self.frame_rate: float = self.config.sample_rate / self.config.hop_length
-        self.mel = torchaudio.transforms.MelSpectrogram(
-            sample_rate=self.config.sample_rate,
-            n_fft=self.config.n_fft,
-            win_length=self.config.win_length,
-            hop_length=self.config.hop_length,
-            f_min=self.config.f_min,
-            f_max=self.config.f_max,
-            n_mels=self.config.n_mels,
-            center=False,
-            power=2.0,
-        )
+        # The filterbank is computed, not loaded: it is built on the CPU even when a recipe
+        # is assembled on the meta device (torchaudio checks its values while building it).
+        with torch.device("cpu"):
+            self.mel = torchaudio.transforms.MelSpectrogram(
+                sample_rate=self.config.sample_rate,
+                n_fft=self.config.n_fft,
+                win_length=self.config.win_length,
+                hop_length=self.config.hop_length,
+                f_min=self.config.f_min,
+                f_max=self.config.f_max,
+                n_mels=self.config.n_mels,
+                center=False,
+                power=2.0,
+            )
 
     def num_frames(self, lengths: torch.Tensor) -> torch.Tensor:
         """Valid frames of utterances of ``lengths`` samples (at ``sample_rate``)."""

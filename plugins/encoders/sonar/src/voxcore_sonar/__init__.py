@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from voxcore import hookimpl
+from voxcore.plugin_api import Precision, hookimpl
 
 __all__ = ["SonarEncoderConfig", "voxcore_register_encoders", "DEFAULT_MODEL"]
 
@@ -34,7 +34,7 @@ class SonarEncoderConfig(BaseModel):
         default="english",
         description="architecture of a local checkpoint file (asset cards name their own): "
                     "'english' has a 3-layer pooler, 'non_english' a 6-layer one")
-    dtype: Literal["float32", "float16", "bfloat16"] = Field(
+    dtype: Precision = Field(
         default="float32", description="precision the encoder runs in (features come out float32)")
 
 

@@ -28,10 +28,16 @@ from sonar.models.sonar_speech import (  # noqa: E402
     get_sonar_speech_encoder_hub,
 )
 
-from voxcore.audio import lengths_to_mask, to_mono_batch  # noqa: E402
-from voxcore.errors import UserError  # noqa: E402
-from voxcore.hub import PretrainedNotFoundError, folder_fingerprint  # noqa: E402
-from voxcore.interfaces import SpeechFeatures, Waveform  # noqa: E402
+from voxcore.plugin_api import (  # noqa: E402
+    PretrainedNotFoundError,
+    SpeechFeatures,
+    UserError,
+    Waveform,
+    checking,
+    folder_fingerprint,
+    lengths_to_mask,
+    to_mono_batch,
+)
 from voxcore_sonar import SonarEncoderConfig  # noqa: E402
 
 __all__ = ["SonarSpeechEncoder", "load_sonar_encoder", "encoder_from_architecture",
@@ -68,7 +74,8 @@ class SonarSpeechEncoder(torch.nn.Module):
 
     @property
     def device(self) -> torch.device:
-        return next(self.model.parameters()).device
+        weight: torch.Tensor = next(self.model.parameters())
+        return weight.device
 
     def encode(self, waveforms: Sequence[Waveform]) -> SpeechFeatures:
         """Encode utterances of any length, rate and channel count."""
@@ -125,7 +132,10 @@ def encoder_from_architecture(architecture: SonarSpeechEncoderConfig,
 
 
 def load_sonar_encoder(config: SonarEncoderConfig) -> SonarSpeechEncoder:
-    """Build the ``sonar`` encoder of a recipe: load the checkpoint ``config.model`` names."""
+    """Build the ``sonar`` encoder of a recipe: load the checkpoint ``config.model`` names
+    (for ``voxcore recipe check``: only its architecture, on the meta device)."""
+    if checking():
+        return encoder_from_architecture(arch_config(config.arch), config, device="meta")
     name = config.model
     path = Path(name).expanduser()
     looks_like_file = path.suffix in {".pt", ".safetensors"} or "/" in name
@@ -146,14 +156,14 @@ def _load_file(path: Path, arch: str) -> SonarSpeechEncoderModel:
         from safetensors.torch import load_file
 
         # Built on the CPU, not 'meta': some of its buffers are computed, not saved.
-        model = SonarSpeechEncoderFactory(architecture).create_model()
+        built: SonarSpeechEncoderModel = SonarSpeechEncoderFactory(architecture).create_model()
         state = load_file(str(path))
         try:
-            model.load_state_dict(state, strict=True)
+            built.load_state_dict(state, strict=True)
         except RuntimeError as exc:
             raise UserError(f"SONAR checkpoint {path} does not fit the {arch!r} architecture "
                             f"(encoder.config.arch): {str(exc)[:300]}") from exc
-        return model
+        return built
     hub = get_sonar_speech_encoder_hub()
     try:
         model: SonarSpeechEncoderModel = hub.load_custom_model(

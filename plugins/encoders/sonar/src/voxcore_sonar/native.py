@@ -22,7 +22,7 @@ def ensure_libsndfile() -> None:
         _loaded = True
         return
     try:
-        import _soundfile_data  # the soundfile wheel's bundled library
+        import _soundfile_data  # type: ignore[import-untyped]  # the wheel's own libsndfile
     except ImportError:
         return  # fairseq2 raises its own error naming libsndfile
     folder = Path(_soundfile_data.__file__).parent

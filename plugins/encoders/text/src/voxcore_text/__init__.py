@@ -10,13 +10,24 @@ and registers the encoder; torch is imported by :mod:`voxcore_text.encoder` when
 
 from __future__ import annotations
 
-from typing import Any, Literal, Self
+from typing import TYPE_CHECKING, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from voxcore import hookimpl
+from voxcore.plugin_api import hookimpl
 
-__all__ = ["TextEncoderConfig", "voxcore_register_encoders"]
+if TYPE_CHECKING:
+    from voxcore_text.encoder import TrainableTextEncoder
+
+__all__ = ["TextEncoderConfig", "TrainableTextEncoder", "voxcore_register_encoders"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "TrainableTextEncoder":  # public for plugins that build on this one
+        from voxcore_text.encoder import TrainableTextEncoder
+
+        return TrainableTextEncoder
+    raise AttributeError(f"module 'voxcore_text' has no attribute {name!r}")
 
 
 class TextEncoderConfig(BaseModel):

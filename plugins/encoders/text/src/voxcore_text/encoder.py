@@ -7,8 +7,13 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from voxcore.interfaces import SpeechFeatures
-from voxcore.nn import TransformerBlock, sinusoidal_positions, zero_padding
+from voxcore.plugin_api import (
+    SpeechFeatures,
+    TransformerBlock,
+    check_texts,
+    sinusoidal_positions,
+    zero_padding,
+)
 from voxcore_text import TextEncoderConfig
 from voxcore_text.tokenizer import special_ids, tokenize, vocabulary_size
 
@@ -52,13 +57,7 @@ class TrainableTextEncoder(nn.Module):
 
     def encode_text(self, texts: Sequence[str]) -> SpeechFeatures:
         """Encode a batch of transcripts of any lengths (longer ones are truncated)."""
-        if isinstance(texts, str):
-            raise TypeError("encode_text takes a sequence of texts, not one string; "
-                            f"wrap it in a list: [{texts[:20]!r}]")
-        bad = [type(text).__name__ for text in texts if not isinstance(text, str)]
-        if bad:
-            raise TypeError(f"encode_text takes strings, got {', '.join(sorted(set(bad)))}")
-        ids, mask = tokenize(texts, self.max_length, lowercase=self.config.lowercase,
+        ids, mask = tokenize(check_texts(texts), self.max_length, lowercase=self.config.lowercase,
                              device=self.device, tokenizer=self.config.tokenizer,
                              buckets=self.config.word_buckets)
         return SpeechFeatures(features=self(ids, mask), mask=mask, frame_rate=TOKENS_PER_UNIT)

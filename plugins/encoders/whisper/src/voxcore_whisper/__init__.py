@@ -7,30 +7,41 @@ when one is built.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from voxcore import hookimpl
+from voxcore.plugin_api import Precision, PretrainedSource, hookimpl
 
-__all__ = ["WhisperEncoderConfig", "voxcore_register_encoders", "DEFAULT_MODEL"]
+if TYPE_CHECKING:
+    from voxcore_whisper.encoder import refuse_too_long
+    from voxcore_whisper.loading import refuse_pickled, resolve_whisper_checkpoint
+
+__all__ = ["DEFAULT_MODEL", "WhisperEncoderConfig", "refuse_pickled", "refuse_too_long",
+           "resolve_whisper_checkpoint", "voxcore_register_encoders"]
+
+_LAZY = {"refuse_too_long": "voxcore_whisper.encoder", "refuse_pickled": "voxcore_whisper.loading",
+         "resolve_whisper_checkpoint": "voxcore_whisper.loading"}
+
+
+def __getattr__(name: str) -> Any:
+    # Public helpers for plugins that build on this one (voxcore-asr); they import torch.
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'voxcore_whisper' has no attribute {name!r}")
 
 #: The checkpoint the paper compares with SONAR (Table 7).
 DEFAULT_MODEL = "openai/whisper-large-v3"
 
 
-class WhisperEncoderConfig(BaseModel):
+class WhisperEncoderConfig(PretrainedSource):
     """Settings of the ``whisper`` encoder (a recipe's ``encoder.config``)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     model: str = Field(
         default=DEFAULT_MODEL,
         description="hub id of a Whisper checkpoint, or a local folder with its config.json, "
                     "preprocessor_config.json and safetensors weights")
-    revision: str | None = Field(default=None, description="hub revision (branch, tag, commit)")
-    cache_dir: str | None = Field(default=None,
-                                  description="Hugging Face cache folder; None = HF_HUB_CACHE")
     layer: int = Field(
         default=-1,
         description="which hidden state to return, indexed like transformers' hidden_states: "
@@ -41,7 +52,7 @@ class WhisperEncoderConfig(BaseModel):
         description="run the encoder on the real frames only instead of a 30 s window of "
                     "padding (positional embeddings sliced, padding masked out of attention); "
                     "faster on short speech, but Whisper was trained on full 30 s windows")
-    dtype: Literal["float32", "float16", "bfloat16"] = Field(
+    dtype: Precision = Field(
         default="float32", description="precision the encoder runs in (features come out float32)")
 
 

@@ -17,10 +17,17 @@ import torch.nn.functional as F
 from transformers import WhisperConfig, WhisperFeatureExtractor
 from transformers.models.whisper.modeling_whisper import WhisperEncoder
 
-from voxcore.audio import AudioError, lengths_to_mask, to_mono_batch
-from voxcore.interfaces import SpeechFeatures, Waveform
+from voxcore.plugin_api import (
+    AudioError,
+    SpeechFeatures,
+    Waveform,
+    checking,
+    layer_index,
+    lengths_to_mask,
+    to_mono_batch,
+)
 from voxcore_whisper import WhisperEncoderConfig
-from voxcore_whisper.loading import load_pretrained_encoder
+from voxcore_whisper.loading import architecture_for_check, load_pretrained_encoder
 
 __all__ = ["WhisperSpeechEncoder", "load_whisper_encoder", "encoder_from_architecture",
            "valid_frames"]
@@ -55,12 +62,7 @@ class WhisperSpeechEncoder(torch.nn.Module):
         self.encoder = encoder
         self.feature_extractor = feature_extractor
         self.num_layers = len(encoder.layers)
-        layer = config.layer
-        if not -(self.num_layers + 1) <= layer <= self.num_layers:
-            raise ValueError(f"encoder.config.layer={layer} is out of range: this Whisper encoder "
-                             f"has {self.num_layers} layers, so layer must be in "
-                             f"[{-(self.num_layers + 1)}, {self.num_layers}] (-1 = final output)")
-        self.layer = layer % (self.num_layers + 1)
+        self.layer = layer_index(config.layer, self.num_layers, "Whisper encoder")
         self.sample_rate: int = int(feature_extractor.sampling_rate)
         self.output_dim: int = int(encoder.config.d_model)
         self.hop_length = int(feature_extractor.hop_length)
@@ -73,7 +75,8 @@ class WhisperSpeechEncoder(torch.nn.Module):
 
     @property
     def device(self) -> torch.device:
-        return self.encoder.conv1.weight.device
+        weight: torch.Tensor = self.encoder.conv1.weight
+        return weight.device
 
     def encode(self, waveforms: Sequence[Waveform]) -> SpeechFeatures:
         """Encode utterances of up to 30 s, of any rate and channel count."""
@@ -120,7 +123,8 @@ class WhisperSpeechEncoder(torch.nn.Module):
             hidden = layer(hidden, key_mask, layer_head_mask=None)[0]
         if self.layer == self.num_layers:
             hidden = encoder.layer_norm(hidden)
-        return hidden
+        states: torch.Tensor = hidden
+        return states
 
     def extra_repr(self) -> str:
         return (f"model={self.config.model!r}, layer={self.layer}/{self.num_layers}, "
@@ -150,7 +154,10 @@ def _time_mask(valid: torch.Tensor, frames: int, dtype: torch.dtype,
 
 
 def load_whisper_encoder(config: WhisperEncoderConfig) -> WhisperSpeechEncoder:
-    """Build the ``whisper`` encoder of a recipe: load the checkpoint ``config.model`` names."""
+    """Build the ``whisper`` encoder of a recipe: load the checkpoint ``config.model`` names
+    (for ``voxcore recipe check``: only its architecture, on the meta device)."""
+    if checking():
+        return encoder_from_architecture(architecture_for_check(config), config, device="meta")
     encoder, feature_extractor, fingerprint = load_pretrained_encoder(config)
     return WhisperSpeechEncoder(config, encoder, feature_extractor, fingerprint)
 

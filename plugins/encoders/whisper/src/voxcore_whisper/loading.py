@@ -16,11 +16,12 @@ import torch
 from transformers import WhisperConfig, WhisperFeatureExtractor
 from transformers.models.whisper.modeling_whisper import WhisperEncoder
 
-from voxcore.errors import UserError
-from voxcore.hub import folder_fingerprint, resolve_pretrained
-from voxcore_whisper import WhisperEncoderConfig
+from voxcore.plugin_api import CannotCheck, UserError, folder_fingerprint, resolve_pretrained
+from voxcore_whisper import DEFAULT_MODEL, WhisperEncoderConfig
+from voxcore_whisper.architectures import whisper_config
 
-__all__ = ["load_pretrained_encoder", "CHECKPOINT_FILES"]
+__all__ = ["CHECKPOINT_FILES", "architecture_for_check", "load_pretrained_encoder",
+           "refuse_pickled", "resolve_whisper_checkpoint"]
 
 #: The files of a checkpoint this plugin reads (and downloads, when it has to).
 CHECKPOINT_FILES = ("config.json", "preprocessor_config.json", "model.safetensors",
@@ -51,6 +52,20 @@ def resolve_whisper_checkpoint(
         raise UserError(f"{folder}: preprocessor_config.json makes {extractor.feature_size} mel "
                         f"bins but the model expects {whisper_config.num_mel_bins}")
     return folder, whisper_config, extractor
+
+
+def architecture_for_check(config: WhisperEncoderConfig) -> WhisperConfig:
+    """The checkpoint's architecture without its weights: a local folder's config.json, or the
+    published whisper-large-v3; :class:`CannotCheck` for other hub ids."""
+    folder = Path(config.model).expanduser()
+    if (folder / "config.json").is_file():
+        loaded: WhisperConfig = WhisperConfig.from_pretrained(folder)
+        return loaded
+    if config.model == DEFAULT_MODEL:
+        known: WhisperConfig = whisper_config()
+        return known
+    raise CannotCheck(f"the architecture of Whisper checkpoint {config.model!r} is only known "
+                      "from its config.json, and it is not a local folder")
 
 
 def refuse_pickled(folder: Path, missing: str) -> UserError:

@@ -17,7 +17,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from voxcore import hookimpl
+from voxcore.plugin_api import Precision, PretrainedSource, hookimpl
 
 __all__ = ["LoraSettings", "StableDiffusionConfig", "Sd15Config", "SdxlConfig",
            "voxcore_register_generators", "SD15_MODEL", "SDXL_MODEL"]
@@ -31,30 +31,25 @@ class LoraSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    rank: int = Field(4, gt=0, description="rank of each adapter")
-    alpha: float | None = Field(None, gt=0, description="scaling numerator; None = rank")
+    rank: int = Field(default=4, gt=0, description="rank of each adapter")
+    alpha: float | None = Field(default=None, gt=0, description="scaling numerator; None = rank")
     targets: list[str] = Field(
         default_factory=lambda: ["to_q", "to_k", "to_v", "to_out.0"],
         description="UNet module names that get adapters (peft target_modules)")
 
 
-class StableDiffusionConfig(BaseModel):
+class StableDiffusionConfig(PretrainedSource):
     """What both Stable Diffusion generators share."""
-
-    model_config = ConfigDict(extra="forbid")
 
     model: str = Field(description="hub id of a diffusers Stable Diffusion checkpoint, or a "
                                    "local folder with its unet/, vae/ and scheduler/")
-    revision: str | None = Field(None, description="hub revision (branch, tag, commit)")
-    cache_dir: str | None = Field(None, description="Hugging Face cache folder; None = "
-                                                    "HF_HUB_CACHE")
     variant: str | None = Field(None, description="weights variant to load, e.g. 'fp16'")
     resolution: int = Field(description="side of the square images, in pixels (multiple of 8)")
     train_mode: Literal["frozen", "lora", "full"] = Field(
         "frozen", description="frozen: the UNet does not train; lora: adapters on its attention "
                               "train; full: every UNet weight trains")
     lora: LoraSettings = Field(default_factory=LoraSettings)
-    frozen_dtype: Literal["float32", "float16", "bfloat16"] = Field(
+    frozen_dtype: Precision = Field(
         "float32", description="precision of the weights that do not train (VAE, frozen UNet); "
                                "trainable weights always stay float32")
     snr_gamma: float | None = Field(None, gt=0, description="Min-SNR-gamma loss weighting; "

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 with warnings.catch_warnings():
@@ -37,22 +36,23 @@ with warnings.catch_warnings():
     )
     from diffusers.schedulers.scheduling_utils import SchedulerMixin
 
-from voxcore.conditioning import (
-    check_condition,
-    check_drop,
+from voxcore.plugin_api import (
+    Condition,
+    LearnedNullCondition,
     check_edit,
-    min_snr_weights,
-    replace_dropped,
+    check_images_shape,
+    diffusion_loss,
+    diffusion_target,
+    masked_tokens,
+    random_timesteps,
     seeded_randn,
 )
-from voxcore.interfaces import Condition
 from voxcore_sd import Sd15Config, SdxlConfig, StableDiffusionConfig
 from voxcore_sd.loading import load_checkpoint
 
 __all__ = ["StableDiffusionGenerator", "load_sd15", "load_sdxl", "SCHEDULERS"]
 
 _DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
-_NULL_INIT_STD = 0.02
 
 #: Sampling schedulers by the name ``generate`` accepts, built from the checkpoint's schedule.
 SCHEDULERS: dict[str, type[SchedulerMixin]] = {
@@ -63,7 +63,7 @@ SCHEDULERS: dict[str, type[SchedulerMixin]] = {
 }
 
 
-class StableDiffusionGenerator(nn.Module):
+class StableDiffusionGenerator(LearnedNullCondition, nn.Module):
     """A Stable Diffusion UNet + VAE as a :class:`voxcore.interfaces.ImageGenerator`.
 
     ``xl`` selects SDXL's added conditioning: ``Condition.pooled`` (``pooled_dim`` wide) and
@@ -71,6 +71,9 @@ class StableDiffusionGenerator(nn.Module):
     Only the learned null condition, and the UNet's LoRA adapters or weights when
     ``train_mode`` says so, require grad.
     """
+
+    #: The sampling schedulers ``generate`` accepts.
+    schedulers: tuple[str, ...] = tuple(SCHEDULERS)
 
     def __init__(self, config: StableDiffusionConfig, unet: UNet2DConditionModel,
                  vae: AutoencoderKL, noise_scheduler: DDPMScheduler, *, xl: bool,
@@ -80,6 +83,7 @@ class StableDiffusionGenerator(nn.Module):
         #: Identity of the VAE's weights; with it the trainer may cache image latents.
         self.vae_fingerprint = vae_fingerprint
         self.xl = xl
+        self.component = "sdxl" if xl else "sd15"
         self.unet = unet
         self.vae = vae
         self.noise_scheduler = noise_scheduler
@@ -96,11 +100,7 @@ class StableDiffusionGenerator(nn.Module):
         frozen_dtype = _DTYPES[config.frozen_dtype]
         vae.requires_grad_(False).eval().to(frozen_dtype)
         self._set_train_mode(frozen_dtype)
-        self.null_tokens = nn.Parameter(
-            torch.randn(config.null_length, self.cross_attention_dim) * _NULL_INIT_STD)
-        self.null_pooled: nn.Parameter | None = None
-        if self.pooled_dim is not None:
-            self.null_pooled = nn.Parameter(torch.randn(self.pooled_dim) * _NULL_INIT_STD)
+        self.init_null_condition(config.null_length)
 
     def _set_train_mode(self, frozen_dtype: torch.dtype) -> None:
         mode = self.config.train_mode
@@ -130,15 +130,6 @@ class StableDiffusionGenerator(nn.Module):
         self.unet.enable_gradient_checkpointing()
 
     # -- conditions --------------------------------------------------------------------------
-
-    def null_condition(self, batch_size: int) -> Condition:
-        """The learned "no condition" for ``batch_size`` items (all tokens valid)."""
-        tokens = self.null_tokens.unsqueeze(0).expand(batch_size, -1, -1)
-        mask = torch.ones(tokens.shape[:2], dtype=torch.bool, device=tokens.device)
-        pooled = None
-        if self.null_pooled is not None:
-            pooled = self.null_pooled.unsqueeze(0).expand(batch_size, -1)
-        return Condition(tokens=tokens, mask=mask, pooled=pooled)
 
     def time_ids(self, batch_size: int, device: torch.device) -> torch.Tensor:
         """SDXL's ``(original size, crop top-left, target size)`` for uncropped square images."""
@@ -174,11 +165,7 @@ class StableDiffusionGenerator(nn.Module):
         generator: torch.Generator | None = None,
     ) -> torch.Tensor:
         """Mean latent-diffusion loss of ``images`` (float ``[B, 3, R, R]`` in ``[0, 1]``)."""
-        batch = images.shape[0]
-        expected = (batch, 3, self.resolution, self.resolution)
-        if tuple(images.shape) != expected:
-            raise ValueError(f"{self._name} expects images of shape {expected} "
-                             f"([B, 3, resolution, resolution]), got {tuple(images.shape)}")
+        check_images_shape(images, self.resolution, self._name)
         return self.training_loss_from_encoded(self.encode_for_cache(images), condition,
                                                drop=drop, generator=generator)
 
@@ -192,51 +179,34 @@ class StableDiffusionGenerator(nn.Module):
     ) -> torch.Tensor:
         """:meth:`training_loss` of images given as their :meth:`encode_for_cache` output."""
         batch = encoded.shape[0]
-        self._check(condition, batch)
-        if drop is not None:
-            check_drop(drop, batch)
-            condition = self._replace_dropped(condition, drop)
+        condition = self.training_condition(condition, batch, drop)
         mean, std = encoded.float().chunk(2, dim=1)
         posterior_noise = seeded_randn(mean.shape, generator, mean.device, mean.dtype)
         latents = (mean + std * posterior_noise) * self.vae.config.scaling_factor
         noise = seeded_randn(latents.shape, generator, latents.device, latents.dtype)
-        where = generator.device if generator is not None else latents.device
-        steps = int(self.noise_scheduler.config.num_train_timesteps)
-        timesteps = torch.randint(0, steps, (batch,), generator=generator,
-                                  device=where).to(latents.device)
-        noisy = self.noise_scheduler.add_noise(latents, noise, timesteps)
+        scheduler = self.noise_scheduler
+        timesteps = random_timesteps(batch, int(scheduler.config.num_train_timesteps),
+                                     generator, latents.device)
+        noisy = scheduler.add_noise(latents, noise, timesteps)
         prediction = self._denoise(noisy, timesteps, condition)
-        prediction_type = self.noise_scheduler.config.prediction_type
-        if prediction_type == "epsilon":
-            target = noise
-        elif prediction_type == "v_prediction":
-            target = self.noise_scheduler.get_velocity(latents, noise, timesteps)
-        else:
-            raise ValueError(f"unsupported prediction_type {prediction_type!r} in the "
-                             "checkpoint's scheduler config (epsilon or v_prediction)")
-        per_item = F.mse_loss(prediction.float(), target.float(), reduction="none")
-        per_item = per_item.mean(dim=(1, 2, 3))
-        if self.config.snr_gamma is not None:
-            per_item = per_item * min_snr_weights(self.noise_scheduler.alphas_cumprod,
-                                                  timesteps, self.config.snr_gamma,
-                                                  prediction_type)
-        return per_item.mean()
+        prediction_type = str(scheduler.config.prediction_type)
+        target = diffusion_target(scheduler, latents, noise, timesteps, prediction_type)
+        return diffusion_loss(prediction, target, timesteps,
+                              alphas_cumprod=scheduler.alphas_cumprod,
+                              prediction_type=prediction_type, snr_gamma=self.config.snr_gamma)
 
     def _denoise(self, noisy: torch.Tensor, timesteps: torch.Tensor,
                  condition: Condition) -> torch.Tensor:
         dtype = self.unet.conv_in.weight.dtype
-        mask = condition.mask
-        # Masked attention already ignores padding; zeroing it too keeps non-finite padding
-        # values out of the attention matmul.
-        tokens = condition.tokens.to(dtype).masked_fill(~mask.unsqueeze(-1), 0.0)
+        tokens = masked_tokens(condition, dtype)
         added: dict[str, torch.Tensor] | None = None
         if self.xl:
             assert condition.pooled is not None
             added = {"text_embeds": condition.pooled.to(dtype),
                      "time_ids": self.time_ids(noisy.shape[0], noisy.device).to(dtype)}
         output: torch.Tensor = self.unet(
-            noisy.to(dtype), timesteps, encoder_hidden_states=tokens, encoder_attention_mask=mask,
-            added_cond_kwargs=added, return_dict=False)[0]
+            noisy.to(dtype), timesteps, encoder_hidden_states=tokens,
+            encoder_attention_mask=condition.mask, added_cond_kwargs=added, return_dict=False)[0]
         return output
 
     # -- sampling ----------------------------------------------------------------------------
@@ -263,7 +233,7 @@ class StableDiffusionGenerator(nn.Module):
         if num_inference_steps < 1:
             raise ValueError(f"num_inference_steps must be at least 1, got {num_inference_steps}")
         batch = condition.tokens.shape[0]
-        self._check(condition, batch)
+        self.check_condition(condition, batch)
         pipeline = self.pipeline(scheduler)
         device = self.null_tokens.device
         side = self.resolution // self.latent_factor
@@ -301,7 +271,7 @@ class StableDiffusionGenerator(nn.Module):
         """
         batch = condition.tokens.shape[0]
         check_edit(images, batch, self.resolution, strength, self._name)
-        self._check(condition, batch)
+        self.check_condition(condition, batch)
         base = self.pipeline(scheduler)
         img2img_class = (StableDiffusionXLImg2ImgPipeline if self.xl
                          else StableDiffusionImg2ImgPipeline)
@@ -357,7 +327,7 @@ class StableDiffusionGenerator(nn.Module):
     def decode_latents(self, latents: torch.Tensor) -> torch.Tensor:
         """Images ``[B, 3, R, R]`` in ``[0, 1]`` from (scaled) latents."""
         scaled = latents.to(self.vae.dtype) / self.vae.config.scaling_factor
-        pixels = self.vae.decode(scaled, return_dict=False)[0]
+        pixels: torch.Tensor = self.vae.decode(scaled, return_dict=False)[0]
         return ((pixels.float() + 1) / 2).clamp(0, 1)
 
     # -- interop -----------------------------------------------------------------------------
@@ -399,13 +369,6 @@ class StableDiffusionGenerator(nn.Module):
     @property
     def _name(self) -> str:
         return "sdxl" if self.xl else "sd15"
-
-    def _replace_dropped(self, condition: Condition, drop: torch.Tensor) -> Condition:
-        """``condition`` with the items where ``drop`` is true replaced by the null condition."""
-        return replace_dropped(condition, self.null_condition(drop.shape[0]), drop)
-
-    def _check(self, condition: Condition, batch: int) -> None:
-        check_condition(condition, batch, self.cross_attention_dim, self.pooled_dim, self._name)
 
     def extra_repr(self) -> str:
         return (f"model={self.config.model!r}, resolution={self.resolution}, "

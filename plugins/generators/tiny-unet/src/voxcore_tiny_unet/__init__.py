@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from voxcore import hookimpl
+from voxcore.plugin_api import hookimpl
 
 __all__ = ["TinyUnetConfig", "voxcore_register_generators"]
 

@@ -7,7 +7,6 @@ import warnings
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 with warnings.catch_warnings():
@@ -16,22 +15,26 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="User provided device_type of 'cuda'")
     from diffusers import UNet2DConditionModel
 
-from voxcore.conditioning import (
-    check_condition,
-    check_drop,
+from voxcore.plugin_api import (
+    Condition,
+    LearnedNullCondition,
     check_edit,
-    min_snr_weights,
-    replace_dropped,
+    check_images_shape,
+    diffusion_loss,
+    diffusion_target,
+    masked_tokens,
+    random_timesteps,
     seeded_randn,
     stack_conditions,
 )
-from voxcore.interfaces import Condition
 from voxcore_tiny_unet import TinyUnetConfig
-from voxcore_tiny_unet.schedulers import build_sampling_scheduler, build_training_scheduler
+from voxcore_tiny_unet.schedulers import (
+    SCHEDULERS,
+    build_sampling_scheduler,
+    build_training_scheduler,
+)
 
 __all__ = ["TinyUnetGenerator", "build_unet"]
-
-_NULL_INIT_STD = 0.02
 
 
 def build_unet(config: TinyUnetConfig) -> UNet2DConditionModel:
@@ -69,7 +72,7 @@ def build_unet(config: TinyUnetConfig) -> UNet2DConditionModel:
     )
 
 
-class TinyUnetGenerator(nn.Module):
+class TinyUnetGenerator(LearnedNullCondition, nn.Module):
     """A small conditional diffusion model on RGB pixels (no VAE), for CPU training.
 
     Implements :class:`voxcore.interfaces.ImageGenerator`. The condition's tokens enter the
@@ -78,6 +81,10 @@ class TinyUnetGenerator(nn.Module):
     null condition of ``config.null_length`` tokens.
     """
 
+    component = "tiny-unet"
+    #: The sampling schedulers ``generate`` accepts.
+    schedulers: tuple[str, ...] = tuple(SCHEDULERS)
+
     def __init__(self, config: TinyUnetConfig) -> None:
         super().__init__()
         self.config = config
@@ -85,21 +92,8 @@ class TinyUnetGenerator(nn.Module):
         self.pooled_dim: int | None = config.pooled_dim
         self.resolution: int = config.resolution
         self.unet = build_unet(config)
-        self.null_tokens = nn.Parameter(
-            torch.randn(config.null_length, config.cross_attention_dim) * _NULL_INIT_STD)
-        self.null_pooled: nn.Parameter | None = None
-        if config.pooled_dim is not None:
-            self.null_pooled = nn.Parameter(torch.randn(config.pooled_dim) * _NULL_INIT_STD)
+        self.init_null_condition(config.null_length)
         self._noise_scheduler = build_training_scheduler(config)
-
-    def null_condition(self, batch_size: int) -> Condition:
-        """The learned "no condition" for ``batch_size`` items (all tokens valid)."""
-        tokens = self.null_tokens.unsqueeze(0).expand(batch_size, -1, -1)
-        mask = torch.ones(tokens.shape[:2], dtype=torch.bool, device=tokens.device)
-        pooled = None
-        if self.null_pooled is not None:
-            pooled = self.null_pooled.unsqueeze(0).expand(batch_size, -1)
-        return Condition(tokens=tokens, mask=mask, pooled=pooled)
 
     def training_loss(
         self,
@@ -117,32 +111,21 @@ class TinyUnetGenerator(nn.Module):
         loss is weighted by Min-SNR-gamma.
         """
         batch = images.shape[0]
-        expected = (batch, 3, self.resolution, self.resolution)
-        if tuple(images.shape) != expected:
-            raise ValueError(f"tiny-unet expects images of shape {expected} "
-                             f"([B, 3, resolution, resolution]), got {tuple(images.shape)}")
-        self._check(condition, batch)
-        if drop is not None:
-            check_drop(drop, batch)
-            condition = self._replace_dropped(condition, drop)
-
+        check_images_shape(images, self.resolution, "tiny-unet")
+        condition = self.training_condition(condition, batch, drop)
         clean = images.to(self.null_tokens.dtype) * 2 - 1
         noise = seeded_randn(clean.shape, generator, clean.device, clean.dtype)
-        where = clean.device if generator is None else generator.device
-        timesteps = torch.randint(0, self.config.num_train_timesteps, (batch,),
-                                  generator=generator, device=where).to(clean.device)
+        timesteps = random_timesteps(batch, self.config.num_train_timesteps, generator,
+                                     clean.device)
         scheduler = self._noise_scheduler
         noisy = scheduler.add_noise(clean, noise, timesteps)
         prediction = self._denoise(noisy, timesteps, condition)
-        if self.config.prediction_type == "epsilon":
-            target = noise
-        else:
-            target = scheduler.get_velocity(clean, noise, timesteps)
-        per_item = F.mse_loss(prediction.float(), target.float(), reduction="none")
-        per_item = per_item.mean(dim=(1, 2, 3))
-        if self.config.snr_gamma is not None:
-            per_item = per_item * self._min_snr_weights(timesteps)
-        return per_item.mean()
+        target = diffusion_target(scheduler, clean, noise, timesteps,
+                                  self.config.prediction_type)
+        return diffusion_loss(prediction, target, timesteps,
+                              alphas_cumprod=scheduler.alphas_cumprod,
+                              prediction_type=self.config.prediction_type,
+                              snr_gamma=self.config.snr_gamma)
 
     @torch.no_grad()
     def generate(
@@ -164,7 +147,7 @@ class TinyUnetGenerator(nn.Module):
         if num_inference_steps < 1:
             raise ValueError(f"num_inference_steps must be at least 1, got {num_inference_steps}")
         batch = condition.tokens.shape[0]
-        self._check(condition, batch)
+        self.check_condition(condition, batch)
         device, dtype = self.null_tokens.device, self.null_tokens.dtype
         sampler.set_timesteps(num_inference_steps, device=device)
         shape = (batch, 3, self.resolution, self.resolution)
@@ -193,7 +176,7 @@ class TinyUnetGenerator(nn.Module):
         """
         batch = condition.tokens.shape[0]
         check_edit(images, batch, self.resolution, strength, "tiny-unet")
-        self._check(condition, batch)
+        self.check_condition(condition, batch)
         sampler = build_sampling_scheduler(scheduler, self.config)
         device, dtype = self.null_tokens.device, self.null_tokens.dtype
         sampler.set_timesteps(num_inference_steps, device=device)
@@ -226,26 +209,9 @@ class TinyUnetGenerator(nn.Module):
 
     def _denoise(self, noisy: torch.Tensor, timesteps: torch.Tensor,
                  condition: Condition) -> torch.Tensor:
-        mask = condition.mask
-        # Masked attention already ignores padding; zeroing it too keeps non-finite padding
-        # values out of the attention matmul.
-        tokens = condition.tokens.to(noisy.dtype).masked_fill(~mask.unsqueeze(-1), 0.0)
+        tokens = masked_tokens(condition, noisy.dtype)
         pooled = None if condition.pooled is None else condition.pooled.to(noisy.dtype)
         output: torch.Tensor = self.unet(
-            noisy, timesteps, encoder_hidden_states=tokens, encoder_attention_mask=mask,
-            class_labels=pooled, return_dict=False)[0]
+            noisy, timesteps, encoder_hidden_states=tokens,
+            encoder_attention_mask=condition.mask, class_labels=pooled, return_dict=False)[0]
         return output
-
-    def _replace_dropped(self, condition: Condition, drop: torch.Tensor) -> Condition:
-        """``condition`` with the items where ``drop`` is true replaced by the null condition."""
-        return replace_dropped(condition, self.null_condition(drop.shape[0]), drop)
-
-    def _check(self, condition: Condition, batch: int) -> None:
-        check_condition(condition, batch, self.cross_attention_dim, self.pooled_dim, "tiny-unet")
-
-    def _min_snr_weights(self, timesteps: torch.Tensor) -> torch.Tensor:
-        """Min-SNR-gamma weights (Hang et al. 2023), as in diffusers' train_text_to_image.py."""
-        gamma = self.config.snr_gamma
-        assert gamma is not None
-        return min_snr_weights(self._noise_scheduler.alphas_cumprod, timesteps, gamma,
-                               self.config.prediction_type)

@@ -2,9 +2,11 @@
 and FID.
 
 A small timm image classifier per label key (``content``, ``mood``, ...) is trained from
-scratch on a registered dataset's real images (or loaded from its cache), then judges
-generated images: per-label accuracy against the prompts' labels, and a Fréchet distance
-between the classifiers' features of generated and real images.
+scratch on a registered dataset's real images, then judges generated images: per-label
+accuracy against the prompts' labels, and a Fréchet distance between the classifiers'
+features of generated and real images. Training the classifier is the metric's preparation
+(``voxcore prepare`` / ``voxcore train`` run it, cached beside the dataset); building the
+metric only loads it.
 
 This module is imported whenever voxcore loads its plugins, so it only declares the config and
 registers the metric; torch and timm are imported by :mod:`voxcore_judge.metric` when a judge
@@ -18,9 +20,9 @@ from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from voxcore import hookimpl
+from voxcore.plugin_api import DatasetRef, hookimpl
 
-__all__ = ["DatasetSpec", "JudgeConfig", "TRAINING_FIELDS", "voxcore_register_metrics"]
+__all__ = ["JudgeConfig", "TRAINING_FIELDS", "voxcore_register_metrics"]
 
 _LABEL = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 
@@ -29,22 +31,13 @@ TRAINING_FIELDS = ("labels", "color_invariant", "resolution", "model", "model_kw
                    "batch_size", "lr", "weight_decay", "holdout", "max_shift", "seed")
 
 
-class DatasetSpec(BaseModel):
-    """A registered dataset and its config, as in a recipe's ``data`` section."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(description="registered dataset name (see 'voxcore plugins')")
-    config: dict[str, Any] = Field(default_factory=dict, description="the dataset's config")
-
-
 class JudgeConfig(BaseModel):
     """Settings of the ``judge`` metric (a recipe's ``metrics[i].config``)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    train_data: DatasetSpec = Field(
-        default_factory=lambda: DatasetSpec(name="voxshapes", config={"split": "train"}),
+    train_data: DatasetRef = Field(
+        default_factory=lambda: DatasetRef(name="voxshapes", config={"split": "train"}),
         description="registered dataset of real labelled images the judge is trained on")
     labels: list[str] = Field(
         default_factory=lambda: ["content", "mood"],
@@ -110,5 +103,6 @@ class JudgeConfig(BaseModel):
 def voxcore_register_metrics(register: Any) -> None:
     """Register the ``judge`` metric."""
     register("judge", config=JudgeConfig, factory="voxcore_judge.metric:build_judge",
+             prepare="voxcore_judge.judge:judge_preparation",
              description="per-label accuracy and FID from a small timm classifier trained on "
                          "the real images (offline stand-in for CLIPScore / Emo-A / FID)")

@@ -18,8 +18,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from voxcore.interfaces import Sample
-from voxcore.io import load_tensors, save_tensors, write_text_atomic
+from voxcore.plugin_api import Sample, load_tensors, save_tensors, write_text_atomic
 from voxcore_judge import JudgeConfig
 from voxcore_judge.classifier import JudgeClassifier
 

@@ -1,8 +1,10 @@
-"""Getting a trained judge: load it from the cache, or train it and cache it, then vouch for it.
+"""Getting a trained judge: load it, or train and cache it, then vouch for it.
 
-:func:`obtain_judge` is the one place that decides between loading and training (and logs
-which it did); :func:`check_real_accuracy` warns or raises when the judge is not accurate
-enough on held-out real images for its verdicts on generated images to mean anything.
+:class:`JudgePreparation` is the metric's preparation step (what ``voxcore prepare`` and
+``voxcore train`` run); :func:`load_judge` reads a prepared judge; :func:`obtain_judge` loads
+or trains one for samples in hand (the Python API, :meth:`JudgeMetric.from_samples`).
+:func:`check_real_accuracy` warns or raises when the judge is not accurate enough on
+held-out real images for its verdicts on generated images to mean anything.
 """
 
 from __future__ import annotations
@@ -11,19 +13,19 @@ import logging
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from voxcore.data import cache_beside
-from voxcore.errors import UserError
-from voxcore.interfaces import Sample
+from voxcore.plugin_api import Sample, UserError, cache_beside, get_registry
 from voxcore_judge import JudgeConfig
 from voxcore_judge.cache import cache_key, load_cached, save_cached
 from voxcore_judge.classifier import JudgeClassifier
 from voxcore_judge.train import load_labelled, train_judge
 
-__all__ = ["Judge", "LowJudgeAccuracyError", "LowJudgeAccuracyWarning", "check_real_accuracy",
-           "default_cache_dir", "obtain_judge"]
+__all__ = ["Judge", "JudgePreparation", "LowJudgeAccuracyError", "LowJudgeAccuracyWarning",
+           "check_real_accuracy", "default_cache_dir", "judge_preparation", "load_judge",
+           "obtain_judge"]
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +85,55 @@ def obtain_judge(samples: Sequence[Sample], config: JudgeConfig, cache_dir: Path
         judge = _train(samples, config, key, folder)
     check_real_accuracy(judge.real_accuracy, config)
     return judge
+
+
+def load_judge(folder: Path, config: JudgeConfig) -> Judge:
+    """The judge prepared in ``folder``, checked with :func:`check_real_accuracy`."""
+    cached = load_cached(folder, config.device)
+    if cached is None:
+        raise UserError(f"{folder} holds no usable judge (judge.safetensors and judge.json); "
+                        "prepare it again with 'voxcore prepare RECIPE'")
+    classifier, info = cached
+    judge = Judge(classifier, info["vocab"], info["real_accuracy"], str(info["key"]), False,
+                  folder, info)
+    check_real_accuracy(judge.real_accuracy, config)
+    return judge
+
+
+class JudgePreparation:
+    """Trains the judge of a config on its ``train_data`` (the metric's preparation)."""
+
+    description = "judge classifier"
+
+    def __init__(self, config: JudgeConfig) -> None:
+        self.config = config
+
+    @cached_property
+    def _data(self) -> tuple[Any, list[Sample]]:
+        spec = self.config.train_data
+        dataset = get_registry("dataset").get(spec.name).build(spec.config)
+        return dataset, [dataset[index] for index in range(len(dataset))]
+
+    @cached_property
+    def key(self) -> str:
+        """The cache key of the training images, labels and settings."""
+        return cache_key(self._data[1], self.config)
+
+    def cache_folder(self) -> Path:
+        """``<cache_dir>/<key>``: ``cache_dir`` or ``.judge-cache`` beside the dataset's
+        manifest (else ``~/.cache/voxcore/judge``)."""
+        dataset, _ = self._data
+        return cache_beside(dataset, CACHE_FOLDER, "judge", self.config.cache_dir) / self.key
+
+    def prepare(self, folder: Path) -> dict[str, float]:
+        """Train on the real images and save the judge into ``folder``."""
+        judge = _train(self._data[1], self.config, self.key, folder)
+        return {f"real_{label}_accuracy": value for label, value in judge.real_accuracy.items()}
+
+
+def judge_preparation(config: JudgeConfig) -> JudgePreparation:
+    """The registry's preparation factory: every judge is trained on its ``train_data``."""
+    return JudgePreparation(config)
 
 
 def check_real_accuracy(real_accuracy: dict[str, float], config: JudgeConfig) -> None:

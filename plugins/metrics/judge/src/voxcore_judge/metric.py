@@ -1,27 +1,34 @@
 """The ``judge`` metric: per-label accuracy and FID of generated images, by a trained judge.
 
-Build it from a recipe's config with :func:`build_judge` (what the registry calls: it trains
-on, or loads the cache for, the registered ``train_data`` dataset), or from samples in hand
-with :meth:`JudgeMetric.from_samples`.
+Build it from a recipe's config with :func:`build_judge` (what the registry calls, with the
+judge prepared by ``voxcore prepare`` / ``voxcore train``), or from samples in hand with
+:meth:`JudgeMetric.from_samples` (which trains the judge if it is not cached).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import ClassVar
 
 import torch
 
-from voxcore.interfaces import EvalBatch, Sample
-from voxcore.stats import RunningGaussian, frechet_distance
+from voxcore.plugin_api import (
+    EvalBatch,
+    PreparationMissing,
+    RunningGaussian,
+    Sample,
+    TensorState,
+    check_images,
+    frechet_distance,
+)
 from voxcore_judge import JudgeConfig
-from voxcore_judge.images import check_images
-from voxcore_judge.judge import Judge, default_cache_dir, obtain_judge
+from voxcore_judge.judge import Judge, default_cache_dir, load_judge, obtain_judge
 
 __all__ = ["JudgeMetric", "build_judge"]
 
 
-class JudgeMetric:
+class JudgeMetric(TensorState):
     """Judges generated images with a trained classifier (a :class:`voxcore.interfaces.Metric`).
 
     :meth:`update` classifies ``batch.images`` and counts predictions that match
@@ -44,11 +51,22 @@ class JudgeMetric:
         self.labels = list(config.labels)
         self._index = {label: {value: i for i, value in enumerate(judge.vocab[label])}
                        for label in self.labels}
-        dim = judge.classifier.feature_dim
-        self.generated = RunningGaussian(dim)
-        self.reference = RunningGaussian(dim)
-        self.count = torch.zeros((), dtype=torch.int64)
-        self.correct = {label: torch.zeros((), dtype=torch.int64) for label in self.labels}
+        self.count: torch.Tensor
+        self.correct: torch.Tensor
+        self.generated: RunningGaussian
+        self.reference: RunningGaussian
+        self.reset()
+
+    #: ``count`` images, ``correct[i]`` of them right on label ``i``, feature Gaussians.
+    state_names: ClassVar[tuple[str, ...]] = ("count", "correct", "generated", "reference")
+    state_label: ClassVar[str] = "judge metric"
+
+    def initial_state(self) -> dict[str, torch.Tensor | RunningGaussian]:
+        """Nothing counted yet."""
+        dim = self.judge.classifier.feature_dim
+        return {"count": torch.zeros((), dtype=torch.int64),
+                "correct": torch.zeros(len(self.labels), dtype=torch.int64),
+                "generated": RunningGaussian(dim), "reference": RunningGaussian(dim)}
 
     @classmethod
     def from_samples(cls, samples: Sequence[Sample], config: JudgeConfig | None = None, *,
@@ -90,8 +108,8 @@ class JudgeMetric:
         classifier = self.judge.classifier.eval()
         features, logits = classifier.judge(images)
         references = None if batch.references is None else classifier.features(batch.references)
-        for label, target in targets.items():
-            self.correct[label] += (logits[label].argmax(dim=1).cpu() == target).sum()
+        for index, (label, target) in enumerate(targets.items()):
+            self.correct[index] += (logits[label].argmax(dim=1).cpu() == target).sum()
         self.generated.update(features)
         if references is not None:
             self.reference.update(references)
@@ -102,8 +120,8 @@ class JudgeMetric:
         count = int(self.count)
         if count == 0:
             raise ValueError("JudgeMetric.compute() needs at least one update() with images")
-        values = {f"{label}_accuracy": 100.0 * int(self.correct[label]) / count
-                  for label in self.labels}
+        values = {f"{label}_accuracy": 100.0 * int(self.correct[index]) / count
+                  for index, label in enumerate(self.labels)}
         if int(self.reference.count) >= 2 and int(self.generated.count) >= 2:
             values["fid"] = frechet_distance(self.generated.mean, self.generated.covariance,
                                              self.reference.mean, self.reference.covariance)
@@ -111,37 +129,20 @@ class JudgeMetric:
                        for label, value in self.judge.real_accuracy.items()})
         return values
 
-    def reset(self) -> None:
-        """Forget every batch added so far (the trained judge stays)."""
-        self.count = torch.zeros((), dtype=torch.int64)
-        self.correct = {label: torch.zeros((), dtype=torch.int64) for label in self.labels}
-        self.generated.reset()
-        self.reference.reset()
-
     def state_dict(self) -> dict[str, torch.Tensor]:
-        """Counts and both Gaussians as a flat dict, plus the judge's key (to resume safely)."""
-        state = {"count": self.count.clone(), "judge_key": _encode(self.judge.key)}
-        state.update({f"correct.{label}": value.clone() for label, value in self.correct.items()})
-        state.update({f"generated.{k}": v for k, v in self.generated.state_dict().items()})
-        state.update({f"reference.{k}": v for k, v in self.reference.state_dict().items()})
-        return state
+        """The running state (see :class:`~voxcore.plugin_api.TensorState`) plus the judge's
+        key, so a state is only resumed with the judge that accumulated it."""
+        return {**super().state_dict(), "judge_key": _encode(self.judge.key)}
 
     def load_state_dict(self, state: Mapping[str, torch.Tensor]) -> None:
         """Restore a state from :meth:`state_dict` of a metric with the same judge."""
-        expected = set(self.state_dict())
-        if set(state) != expected:
-            raise KeyError(f"judge metric state has keys {sorted(state)}, expected "
-                           f"{sorted(expected)}")
+        if "judge_key" not in state:
+            raise KeyError(f"judge metric state has keys {sorted(state)}, expected a judge_key")
         saved_key = bytes(state["judge_key"].tolist()).decode("ascii", errors="replace")
         if saved_key != self.judge.key:
             raise ValueError(f"this state was accumulated by judge {saved_key}, not by this "
                              f"metric's judge {self.judge.key}; its counts cannot be resumed")
-        self.count = state["count"].to(torch.int64).clone()
-        self.correct = {label: state[f"correct.{label}"].to(torch.int64).clone()
-                        for label in self.labels}
-        for prefix, gaussian in (("generated.", self.generated), ("reference.", self.reference)):
-            gaussian.load_state_dict({k[len(prefix):]: v for k, v in state.items()
-                                      if k.startswith(prefix)})
+        super().load_state_dict({k: v for k, v in state.items() if k != "judge_key"})
 
     def _targets(self, batch: EvalBatch, label: str, size: int) -> torch.Tensor:
         if label not in batch.labels:
@@ -157,15 +158,12 @@ class JudgeMetric:
                             dtype=torch.int64)
 
 
-def build_judge(config: JudgeConfig) -> JudgeMetric:
-    """The registry's factory: train or load the judge on ``config.train_data``."""
-    from voxcore.plugins import get_registry
-
-    spec = config.train_data
-    dataset = get_registry("dataset").get(spec.name).build(spec.config)
-    samples = [dataset[index] for index in range(len(dataset))]
-    cache_dir = config.cache_dir if config.cache_dir is not None else default_cache_dir(dataset)
-    return JudgeMetric.from_samples(samples, config, cache_dir=cache_dir)
+def build_judge(config: JudgeConfig, prepared: Path | None = None) -> JudgeMetric:
+    """The registry's factory: the metric with the judge prepared in ``prepared``."""
+    if prepared is None:
+        raise PreparationMissing("metric 'judge' has no trained judge: prepare it with "
+                                 "'voxcore prepare RECIPE' (voxcore train does it too)")
+    return JudgeMetric(load_judge(prepared, config), config)
 
 
 def _encode(text: str) -> torch.Tensor:

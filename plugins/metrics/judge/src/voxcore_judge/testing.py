@@ -14,7 +14,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from voxcore.interfaces import Sample
+from voxcore.plugin_api import Sample
 
 __all__ = ["SHAPES", "TONES", "draw_shape", "write_shapes"]
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from voxcore.interfaces import Sample
+from voxcore.plugin_api import Sample
 from voxcore_judge import JudgeConfig
 from voxcore_judge.classifier import JudgeClassifier
 from voxcore_judge.images import load_images

@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from voxcore import hookimpl
+from voxcore.plugin_api import hookimpl
 
 __all__ = ["CLIPScoreConfig", "EMOTIONS", "EMOTION_ALIASES", "EmoAConfig", "FIDConfig",
            "FID_WEIGHTS_URL", "voxcore_add_commands", "voxcore_register_metrics"]

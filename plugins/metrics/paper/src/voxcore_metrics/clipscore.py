@@ -16,14 +16,20 @@ The running state is the sum of per-image scores and the counts, so a saved stat
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
 import torch
 import torch.nn.functional as F
 
-from voxcore.hub import PretrainedNotFoundError, folder_fingerprint, resolve_pretrained
-from voxcore.interfaces import EvalBatch
+from voxcore.plugin_api import (
+    EvalBatch,
+    PretrainedNotFoundError,
+    RunningGaussian,
+    TensorState,
+    folder_fingerprint,
+    resolve_pretrained,
+)
 from voxcore_metrics import CLIPScoreConfig
 from voxcore_metrics.images import check_images, chunks
 
@@ -38,7 +44,7 @@ class TranscriptTruncatedWarning(UserWarning):
     """Some transcripts are longer than CLIP's context and were cut."""
 
 
-class CLIPScoreMetric:
+class CLIPScoreMetric(TensorState):
     """CLIPScore of ``batch.images`` against ``batch.transcripts`` (a voxcore Metric).
 
     ``model`` is a transformers ``CLIPModel``, ``tokenizer`` its tokenizer; ``image_size``,
@@ -61,13 +67,20 @@ class CLIPScoreMetric:
         self.batch_size = batch_size
         self.max_length = int(model.config.text_config.max_position_embeddings)
         self._warned = False
+        self.total: torch.Tensor
+        self.count: torch.Tensor
+        self.truncated: torch.Tensor
         self.reset()
 
-    def reset(self) -> None:
-        """Forget every image added so far."""
-        self.total = torch.zeros((), dtype=torch.float64)
-        self.count = torch.zeros((), dtype=torch.int64)
-        self.truncated = torch.zeros((), dtype=torch.int64)
+    #: Sum of the scores, images scored, transcripts truncated to CLIP's length.
+    state_names: ClassVar[tuple[str, ...]] = ("total", "count", "truncated")
+    state_label: ClassVar[str] = "clipscore"
+
+    def initial_state(self) -> dict[str, torch.Tensor | RunningGaussian]:
+        """Nothing scored yet."""
+        return {"total": torch.zeros((), dtype=torch.float64),
+                "count": torch.zeros((), dtype=torch.int64),
+                "truncated": torch.zeros((), dtype=torch.int64)}
 
     def preprocess(self, images: torch.Tensor) -> torch.Tensor:
         """Float ``[B, 3, H, W]`` in ``[0, 1]`` -> CLIP's normalized ``[B, 3, crop, crop]``."""
@@ -130,21 +143,6 @@ class CLIPScoreMetric:
         return {"clipscore": float(self.total) / count,
                 "clipscore_truncated": float(int(self.truncated))}
 
-    def state_dict(self) -> dict[str, torch.Tensor]:
-        """``total`` (sum of scores), ``count`` and ``truncated`` (copies)."""
-        return {"total": self.total.clone(), "count": self.count.clone(),
-                "truncated": self.truncated.clone()}
-
-    def load_state_dict(self, state: Mapping[str, torch.Tensor]) -> None:
-        """Restore a state from :meth:`state_dict`."""
-        expected = {"total", "count", "truncated"}
-        if set(state) != expected:
-            raise KeyError(f"clipscore state has keys {sorted(state)}, expected "
-                           f"{sorted(expected)}")
-        self.total = state["total"].to(torch.float64).clone()
-        self.count = state["count"].to(torch.int64).clone()
-        self.truncated = state["truncated"].to(torch.int64).clone()
-
     def _warn(self, cut: int) -> None:
         if self._warned:
             return
@@ -173,7 +171,7 @@ def load_clip(model: str, *,
             f"load pickled weights); set {recipe_key} to a folder with model.safetensors, "
             "config.json, the tokenizer files and preprocessor_config.json")
     clip = CLIPModel.from_pretrained(folder, use_safetensors=True)
-    tokenizer = AutoTokenizer.from_pretrained(folder)  # type: ignore[no-untyped-call]
+    tokenizer = AutoTokenizer.from_pretrained(folder)
     size = int(clip.config.vision_config.image_size)
     info: dict[str, Any] = {"image_size": size, "crop_size": size, "mean": _OPENAI_MEAN,
                             "std": _OPENAI_STD, "fingerprint": folder_fingerprint(folder)}

@@ -52,7 +52,7 @@ def add_train_classifier(commands: Any) -> None:
 
 def run_train_classifier(args: argparse.Namespace) -> int:
     """Validate the options, collect the images, train, and report the held-out accuracy."""
-    from voxcore.errors import UserError
+    from voxcore.plugin_api import UserError
 
     if (args.data is None) == (args.dataset is None):
         raise UserError("train-classifier needs either EMOSET_DIR or --dataset NAME (not both)")
@@ -88,7 +88,7 @@ def run_train_classifier(args: argparse.Namespace) -> int:
                            holdout=args.holdout, device=args.device,
                            num_workers=args.num_workers)
     if args.dataset is not None:
-        from voxcore.recipe.loading import parse_overrides
+        from voxcore.plugin_api import parse_overrides
 
         dataset_options = parse_overrides(args.dataset_option,
                                           source=f"--dataset-option of {args.dataset}")

@@ -15,19 +15,25 @@ assigns to their prompt's emotion. Prompt labels are folded into the five classe
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import timm
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from voxcore.errors import UserError
-from voxcore.interfaces import EvalBatch
-from voxcore.io import load_tensors, save_tensors, write_text_atomic
+from voxcore.plugin_api import (
+    EvalBatch,
+    RunningGaussian,
+    TensorState,
+    UserError,
+    load_tensors,
+    save_tensors,
+    write_text_atomic,
+)
 from voxcore_metrics import EMOTION_ALIASES, EMOTIONS, EmoAConfig
 from voxcore_metrics.images import check_images, chunks
 
@@ -148,7 +154,7 @@ def load_classifier(folder: str | Path, device: str = "cpu",
     return classifier.to(device).eval()
 
 
-class EmoAMetric:
+class EmoAMetric(TensorState):
     """Emo-A: percent of generated images classified as their prompt's emotion.
 
     ``compute()`` returns ``emo_a`` (percent of scored images), ``emo_a_scored`` and
@@ -162,13 +168,18 @@ class EmoAMetric:
         self.label = label
         self.batch_size = batch_size
         self._index = {name: i for i, name in enumerate(classifier.info.classes)}
+        self.correct: torch.Tensor
+        self.scored: torch.Tensor
+        self.skipped: torch.Tensor
         self.reset()
 
-    def reset(self) -> None:
-        """Forget every image added so far."""
-        self.correct = torch.zeros((), dtype=torch.int64)
-        self.scored = torch.zeros((), dtype=torch.int64)
-        self.skipped = torch.zeros((), dtype=torch.int64)
+    #: Images classified as their prompt's emotion, images scored, prompts skipped.
+    state_names: ClassVar[tuple[str, ...]] = ("correct", "scored", "skipped")
+    state_label: ClassVar[str] = "emo-a"
+
+    def initial_state(self) -> dict[str, torch.Tensor | RunningGaussian]:
+        """Nothing scored yet."""
+        return {name: torch.zeros((), dtype=torch.int64) for name in self.state_names}
 
     @torch.no_grad()
     def predict(self, images: torch.Tensor) -> list[str]:
@@ -205,20 +216,6 @@ class EmoAMetric:
         if isinstance(heldout, int | float):
             values["emo_a_classifier_heldout"] = float(heldout)
         return values
-
-    def state_dict(self) -> dict[str, torch.Tensor]:
-        """``correct``, ``scored`` and ``skipped`` counts (copies)."""
-        return {"correct": self.correct.clone(), "scored": self.scored.clone(),
-                "skipped": self.skipped.clone()}
-
-    def load_state_dict(self, state: Mapping[str, torch.Tensor]) -> None:
-        """Restore a state from :meth:`state_dict`."""
-        expected = {"correct", "scored", "skipped"}
-        if set(state) != expected:
-            raise KeyError(f"emo-a state has keys {sorted(state)}, expected {sorted(expected)}")
-        self.correct = state["correct"].to(torch.int64).clone()
-        self.scored = state["scored"].to(torch.int64).clone()
-        self.skipped = state["skipped"].to(torch.int64).clone()
 
     def _targets(self, batch: EvalBatch) -> list[int]:
         if self.label not in batch.labels:

@@ -16,13 +16,13 @@ state resumes exactly. The Fréchet distance is the eigenvalue-based
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
-import torchvision  # type: ignore[import-untyped]
-from pytorch_fid.inception import (  # type: ignore[import-untyped]
+import torchvision
+from pytorch_fid.inception import (
     FIDInceptionA,
     FIDInceptionC,
     FIDInceptionE_1,
@@ -30,10 +30,15 @@ from pytorch_fid.inception import (  # type: ignore[import-untyped]
 )
 from torch import nn
 
-from voxcore.errors import UserError
-from voxcore.interfaces import EvalBatch
-from voxcore.io import load_tensors, save_tensors
-from voxcore.stats import RunningGaussian, frechet_distance
+from voxcore.plugin_api import (
+    EvalBatch,
+    RunningGaussian,
+    TensorState,
+    UserError,
+    frechet_distance,
+    load_tensors,
+    save_tensors,
+)
 from voxcore_metrics import FID_WEIGHTS_URL, FIDConfig
 from voxcore_metrics.images import check_images, chunks
 
@@ -178,7 +183,7 @@ def load_reference_stats(path: str | Path) -> tuple[torch.Tensor, torch.Tensor]:
     return mu.double(), sigma.double()
 
 
-class FIDMetric:
+class FIDMetric(TensorState):
     """Streaming FID (a :class:`voxcore.interfaces.Metric`).
 
     :meth:`update` adds the Inception features of ``batch.images`` (generated) and of
@@ -194,8 +199,18 @@ class FIDMetric:
         self.device = torch.device(device)
         self.batch_size = batch_size
         self.reference_stats = reference_stats
-        self.generated = RunningGaussian(FEATURE_DIM)
-        self.reference = RunningGaussian(FEATURE_DIM)
+        self.generated: RunningGaussian
+        self.reference: RunningGaussian
+        self.reset()
+
+    #: Running sums of the generated and the reference images' Inception features.
+    state_names: ClassVar[tuple[str, ...]] = ("generated", "reference")
+    state_label: ClassVar[str] = "fid"
+
+    def initial_state(self) -> dict[str, torch.Tensor | RunningGaussian]:
+        """No image added (fixed reference statistics are not part of the state)."""
+        return {"generated": RunningGaussian(FEATURE_DIM),
+                "reference": RunningGaussian(FEATURE_DIM)}
 
     @torch.no_grad()
     def features(self, images: torch.Tensor) -> torch.Tensor:
@@ -227,26 +242,6 @@ class FIDMetric:
                              f"{int(self.reference.count)}; or set 'reference_stats'")
         return {"fid": frechet_distance(self.generated.mean, self.generated.covariance, mu,
                                         sigma)}
-
-    def reset(self) -> None:
-        """Forget every image added so far (fixed reference statistics stay)."""
-        self.generated.reset()
-        self.reference.reset()
-
-    def state_dict(self) -> dict[str, torch.Tensor]:
-        """Both running sums, flat: ``generated.count``, ``generated.sum``, ... (copies)."""
-        state = {f"generated.{k}": v for k, v in self.generated.state_dict().items()}
-        state.update({f"reference.{k}": v for k, v in self.reference.state_dict().items()})
-        return state
-
-    def load_state_dict(self, state: Mapping[str, torch.Tensor]) -> None:
-        """Restore a state from :meth:`state_dict`."""
-        expected = set(self.state_dict())
-        if set(state) != expected:
-            raise KeyError(f"fid state has keys {sorted(state)}, expected {sorted(expected)}")
-        for prefix, gaussian in (("generated.", self.generated), ("reference.", self.reference)):
-            gaussian.load_state_dict({k[len(prefix):]: v for k, v in state.items()
-                                      if k.startswith(prefix)})
 
     def save_reference_stats(self, path: str | Path) -> None:
         """Write the references accumulated so far as a statistics file for ``reference_stats``.

@@ -76,7 +76,7 @@ def write_tiny_clip(folder: str | Path, *, seed: int = 0, image_size: int = 32,
     vocab = _byte_vocab()
     (out / "vocab.json").write_text(json.dumps(vocab), encoding="utf-8")
     (out / "merges.txt").write_text("#version: 0.2\n", encoding="utf-8")
-    tokenizer = CLIPTokenizer(  # type: ignore[no-untyped-call]
+    tokenizer = CLIPTokenizer(
         str(out / "vocab.json"), str(out / "merges.txt"), model_max_length=77)
     tokenizer.save_pretrained(out)
     text = {"vocab_size": len(vocab), "hidden_size": hidden, "intermediate_size": 2 * hidden,
@@ -85,12 +85,12 @@ def write_tiny_clip(folder: str | Path, *, seed: int = 0, image_size: int = 32,
             "pad_token_id": vocab["<|endoftext|>"]}
     vision = {"hidden_size": hidden, "intermediate_size": 2 * hidden, "num_hidden_layers": 2,
               "num_attention_heads": 2, "image_size": image_size, "patch_size": 8}
-    config = CLIPConfig(  # type: ignore[no-untyped-call]
+    config = CLIPConfig(
         text_config=text, vision_config=vision, projection_dim=projection)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = CLIPModel(config)
-        model.eval()  # type: ignore[no-untyped-call]
+        model.eval()
         # Random towers often put every image on the far side of every text (all scores
         # clip to 0); flip the image embeddings if so, so that tests see positive scores.
         probe = tokenizer(["a photo", "two dogs on a beach", "a bowl of hot soup"],

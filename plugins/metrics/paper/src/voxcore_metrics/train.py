@@ -34,7 +34,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from voxcore.errors import UserError
+from voxcore.plugin_api import UserError
 from voxcore_metrics import EMOTIONS
 from voxcore_metrics.emotion import (
     ClassifierInfo,
@@ -149,7 +149,7 @@ def collect_emoset(root: Path, holdout: float, seed: int) -> tuple[list[Labelled
 def collect_dataset(name: str, options: dict[str, Any], label: str, holdout: float,
                     seed: int) -> tuple[list[LabelledFile], list[LabelledFile], str]:
     """(train, held-out, description) from a registered voxcore dataset."""
-    from voxcore.plugins import get_registry
+    from voxcore.plugin_api import get_registry
 
     dataset = get_registry("dataset").get(name).build(options)
     files: list[tuple[Path, str]] = []

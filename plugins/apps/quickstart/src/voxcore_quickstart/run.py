@@ -9,7 +9,6 @@ grid: the same sentence spoken in each mood, next to what each model drew.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Sequence
@@ -17,34 +16,30 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from voxcore_voxshapes import VoxShapesBuildConfig, VoxShapesBuilder
 
-import voxcore
-from voxcore.errors import UserError
-from voxcore.evaluation import evaluate
-from voxcore.images import image_grid, load_image, save_image
-from voxcore.inference import LoadedRun, generate_images, load_run
-from voxcore.interfaces import Sample
-from voxcore.io import write_text_atomic
-from voxcore.plugins import get_registry
-from voxcore.recipe import ResolvedRecipe, load_recipe
-from voxcore.training.data import pad_features
-from voxcore.training.feature_cache import FeatureCache
-from voxcore.training.trainer import default_cache_root, train
+from voxcore.plugin_api import (
+    LoadedRun,
+    ResolvedRecipe,
+    RunDir,
+    Sample,
+    cache_root,
+    evaluate,
+    find_recipe,
+    generate_for,
+    image_grid,
+    load_image,
+    load_recipe,
+    load_run,
+    prompt_inputs,
+    save_image,
+    train,
+    write_text_atomic,
+)
 
 log = logging.getLogger(__name__)
 
 MODELS = ("speech", "text")
-DATASET_INFO = "voxshapes.json"
-
-
-def find_recipe(relative: str) -> Path:
-    """A recipe shipped with voxcore: inside the installed package, or in the source tree."""
-    package = Path(voxcore.__file__).parent
-    for folder in (package / "_recipes", package.parent / "recipes"):
-        if (folder / relative).is_file():
-            return folder / relative
-    raise UserError(f"voxcore's recipe {relative!r} is missing from this installation; "
-                    "reinstall voxcore or run from a clone of its repository")
 
 
 @dataclass(frozen=True)
@@ -90,8 +85,7 @@ def run_quickstart(
         runs[model] = load_run(run_dir)
         metrics[model] = evaluate(run_dir, split="test", loaded=runs[model])["metrics"]["judge"]
         timings[f"evaluate {model}"] = time.perf_counter() - begin
-    recognizer = getattr(runs["speech"].model.speech_encoder, "recognizer", None)
-    heard: dict[str, float] = getattr(getattr(recognizer, "spec", None), "heldout", {})
+    heard = runs["speech"].prepared_figures.get("encoder", {})
     begin = time.perf_counter()
     grid = _mood_grid(out, runs)
     timings["grid"] = time.perf_counter() - begin
@@ -110,31 +104,14 @@ def component_path(resolved: ResolvedRecipe) -> str:
 
 def load_run_step(run_dir: Path) -> int:
     """The step of a run's newest checkpoint (0 if none)."""
-    from voxcore.training.run_dir import RunDir
-
     latest = RunDir(run_dir).latest()
     return latest.step if latest else 0
 
 
 def _build_dataset(data_dir: Path, size: int, seed: int) -> None:
-    info = data_dir / DATASET_INFO
-    builder = get_registry("dataset_builder").get("voxshapes").build({"size": size, "seed": seed})
-    if info.is_file():
-        described = json.loads(info.read_text())
-        built = described.get("config", {})
-        current = getattr(builder, "format_version", None)
-        if current is not None and described.get("format_version") != current:
-            raise UserError(f"{data_dir} holds a VoxShapes build of format "
-                            f"{described.get('format_version')} (another voxcore-voxshapes); "
-                            f"this one writes format {current}. Remove {data_dir} (or choose "
-                            "another --out) to build it again")
-        if built.get("size") == size and built.get("seed") == seed:
-            log.info("reusing the VoxShapes dataset in %s", data_dir)
-            return
-        raise UserError(f"{data_dir} holds a VoxShapes build with other settings "
-                        f"(size {built.get('size')}, seed {built.get('seed')}); remove it or "
-                        "choose another --out")
-    builder.build(data_dir)
+    builder = VoxShapesBuilder(VoxShapesBuildConfig(size=size, seed=seed))
+    if not builder.build_unless_built(data_dir):
+        log.info("reusing the VoxShapes dataset in %s", data_dir)
 
 
 def _mood_grid(out: Path, runs: dict[str, LoadedRun]) -> tuple[Path, str, list[str]]:
@@ -147,13 +124,13 @@ def _mood_grid(out: Path, runs: dict[str, LoadedRun]) -> tuple[Path, str, list[s
     chosen, content = _one_sentence_per_mood(samples)
     moods = [s.labels["mood"] for s in chosen]
     speech, text = runs["speech"], runs["text"]
-    assert speech.model.speech_encoder is not None
-    cached = FeatureCache(default_cache_root(resolved), resolved.encoder).features(
-        [s.audio for s in chosen if s.audio], speech.model.speech_encoder)
     settings = resolved.recipe.generate
-    spoken = generate_images(speech.model, settings, 0,
-                             features=pad_features(cached.features, cached.frame_rate))
-    written = generate_images(text.model, settings, 0, texts=[s.transcript or "" for s in chosen])
+    drawn = []
+    for loaded in (speech, text):
+        inputs = prompt_inputs(loaded.model, loaded.resolved.encoder,
+                               cache_root(loaded.resolved), chosen, preload_bytes=0)
+        drawn.append(generate_for(loaded.model, inputs, settings, 0))
+    spoken, written = drawn
     resolution = speech.model.generator_part.resolution
     tiles: list[torch.Tensor] = []
     for sample, from_speech, from_text in zip(chosen, spoken, written, strict=True):

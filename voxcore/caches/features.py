@@ -18,15 +18,16 @@ from pathlib import Path
 import torch
 
 from voxcore.audio import load_audio
-from voxcore.interfaces import SpeechEncoder
-from voxcore.recipe import BoundComponent
-from voxcore.training.content_cache import (
+from voxcore.caches.content import (
     CachedRows,
     CacheFill,
     ContentCache,
     entry_metadata,
     file_digest,
 )
+from voxcore.encoding import encode_waveforms
+from voxcore.interfaces import HasWeightsFingerprint, SpeechEncoder
+from voxcore.recipe import BoundComponent
 
 __all__ = ["CachedFeatures", "FeatureCache", "encoder_key", "file_digest"]
 
@@ -75,7 +76,8 @@ class FeatureCache:
 
     def folder_for(self, encoder: SpeechEncoder) -> Path:
         """The folder of this built ``encoder``'s features (its weights fingerprint included)."""
-        fingerprint = str(getattr(encoder, "weights_fingerprint", "") or "")
+        fingerprint = (str(encoder.weights_fingerprint or "")
+                       if isinstance(encoder, HasWeightsFingerprint) else "")
         return self.root / encoder_key(self.bound, fingerprint)
 
     def fill(
@@ -90,7 +92,8 @@ class FeatureCache:
         rates: list[float] = []
 
         def compute(paths: Sequence[Path]) -> list[tuple[torch.Tensor, dict[str, str]]]:
-            encoded = encoder.encode([load_audio(path) for path in paths])
+            encoded = encode_waveforms(encoder, [load_audio(path) for path in paths],
+                                       self.bound.label)
             rates.append(encoded.frame_rate)
             metadata = {"frame_rate": str(encoded.frame_rate), "encoder": self.encoder_name}
             return [(encoded.features[row][encoded.mask[row]].float().cpu(), metadata)

@@ -26,8 +26,8 @@ def add_parser(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run it and print where the report is."""
-    from voxcore.cli.logs import configure_logging
-    from voxcore.quickstart import run_quickstart
+    from voxcore.plugin_api import configure_logging
+    from voxcore_quickstart.run import run_quickstart
 
     configure_logging()
     result = run_quickstart(args.out, size=args.size, max_steps=args.steps, seed=args.seed,

@@ -16,10 +16,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from voxcore.audio import load_audio
+from voxcore.caches.content import DigestMemo
+from voxcore.failures import blame
 from voxcore.interfaces import Transcriber
 from voxcore.io import write_text_atomic
 from voxcore.recipe import BoundComponent
-from voxcore.training.content_cache import DigestMemo
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,7 @@ class TranscriptCache:
         self.root = root
         self.folder = root / "transcripts" / key
         self.transcriber = transcriber
+        self.label = encoder.label
         self.name = encoder.entry.qualified_name
 
     def transcripts(self, audio_paths: Sequence[Path], batch_size: int = 16, *,
@@ -60,7 +62,8 @@ class TranscriptCache:
         pending = list(missing.items())
         for start in range(0, len(pending), batch_size):
             chunk = pending[start:start + batch_size]
-            heard = self.transcriber.transcribe([load_audio(path) for _, path in chunk])
+            with blame(self.label, "transcribing speech"):
+                heard = self.transcriber.transcribe([load_audio(path) for _, path in chunk])
             for (digest, _), text in zip(chunk, heard, strict=True):
                 write_text_atomic(self._entry(digest), text)
                 known[digest] = text

@@ -1,4 +1,4 @@
-"""A trained model as one self-contained folder: ``save_pretrained`` / ``from_pretrained``.
+"""A trained model as one self-contained folder: ``save_pretrained`` and reading it back.
 
 The folder holds what is needed to rebuild and run the model, and nothing pickled::
 
@@ -8,14 +8,13 @@ The folder holds what is needed to rebuild and run the model, and nothing pickle
     bottleneck.safetensors     the trained bottleneck, as its own module
     text_encoder.safetensors   the trained text encoder (text-baseline runs only)
     generator.safetensors      the generator's trained tensors not written in an interop format
+    prepared/<section>/        what the parts learned from data before training (a word
+                               recogniser, a judge), so nothing needs the training data again
 
-A generator may write some of its weights in its ecosystem's own format so that other tools
-read them: it implements ``save_interop(folder, state) -> remaining state`` and
-``load_interop(folder) -> state`` (the SD generators write ``pytorch_lora_weights.safetensors``
-for LoRA runs, which a stock diffusers pipeline's ``load_lora_weights`` reads, and a diffusers
-``unet/`` folder for fully trained runs).
-
-``voxcore generate`` and ``voxcore evaluate`` accept such a folder wherever they accept a run.
+A generator with the :class:`~voxcore.interfaces.SupportsInterop` ability writes some of its
+weights in its ecosystem's own format so that other tools read them (the SD generators write
+``pytorch_lora_weights.safetensors`` for LoRA runs, which a stock diffusers pipeline's
+``load_lora_weights`` reads, and a diffusers ``unet/`` folder for fully trained runs).
 """
 
 from __future__ import annotations
@@ -25,30 +24,29 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from voxcore.errors import UserError
+from voxcore.interfaces import SupportsInterop
 from voxcore.io import load_tensors, save_tensors, write_text_atomic
+from voxcore.preparation import keep_prepared, prepared_folders
 from voxcore.recipe import load_recipe
+from voxcore.runs.loaded import LoadedRun
 
 if TYPE_CHECKING:
     import torch
 
-    from voxcore.inference import LoadedRun
-
-__all__ = ["save_pretrained", "from_pretrained", "is_pretrained_folder", "MANIFEST_FILE"]
+__all__ = ["MANIFEST_FILE", "is_exported", "read_exported", "save_pretrained"]
 
 MANIFEST_FILE = "voxcore.json"
 FORMAT = 1
 _PARTS = ("bottleneck", "text_encoder", "generator")
 
 
-def is_pretrained_folder(folder: Path) -> bool:
+def is_exported(folder: Path) -> bool:
     """Whether ``folder`` was written by :func:`save_pretrained`."""
     return (folder / MANIFEST_FILE).is_file()
 
 
 def save_pretrained(loaded: LoadedRun, folder: str | Path) -> Path:
-    """Write ``loaded`` (a trained run, see :func:`voxcore.inference.load_run`) to ``folder``."""
-    from voxcore.training.run_dir import versions
-
+    """Write ``loaded`` (a trained run, see :func:`voxcore.runs.load`) to ``folder``."""
     target = Path(folder)
     target.mkdir(parents=True, exist_ok=True)
     state = loaded.model.trainable_state()
@@ -57,55 +55,59 @@ def save_pretrained(loaded: LoadedRun, folder: str | Path) -> Path:
         part, _, local = key.partition(".")
         by_part[part][local] = tensor
     generator = loaded.model.generator
-    save_interop = getattr(generator, "save_interop", None)
-    if callable(save_interop):
-        by_part["generator"] = save_interop(target, by_part["generator"])
+    if isinstance(generator, SupportsInterop):
+        with loaded.model.blame("generator", "writing its interop files"):
+            by_part["generator"] = generator.save_interop(target, by_part["generator"])
     for part, tensors in by_part.items():
         if tensors:
             save_tensors(target / f"{part}.safetensors", tensors)
+    keep_prepared(target, loaded.prepared)
     write_text_atomic(target / "recipe.yaml", loaded.resolved.to_yaml())
     manifest = {"format": FORMAT, "name": loaded.resolved.recipe.name, "source": loaded.source,
-                "step": loaded.step, "ema": loaded.used_ema, "versions": versions(loaded.resolved)}
+                "step": loaded.step, "ema": loaded.used_ema, "versions": loaded.versions}
     write_text_atomic(target / MANIFEST_FILE, json.dumps(manifest, indent=2) + "\n")
     return target
 
 
-def from_pretrained(folder: str | Path, *, device: str = "cpu") -> LoadedRun:
+def read_exported(folder: Path, *, device: str = "cpu") -> LoadedRun:
     """Rebuild the model saved in ``folder`` by :func:`save_pretrained`, ready to generate."""
     import torch
 
-    from voxcore.inference import LoadedRun
-    from voxcore.model import build_model
+    from voxcore.assembly import build_model
 
-    source = Path(folder)
-    manifest = _read_manifest(source)
-    resolved = load_recipe(source / "recipe.yaml")
+    manifest = _read_manifest(folder)
+    resolved = load_recipe(folder / "recipe.yaml")
+    kept = prepared_folders(folder, [*resolved.model_parts, *resolved.metrics])
     torch.manual_seed(resolved.recipe.seed)
-    model = build_model(resolved)
+    model = build_model(resolved, prepared=kept, source=str(folder))
     state: dict[str, torch.Tensor] = {}
     generator_state: dict[str, torch.Tensor] = {}
-    load_interop = getattr(model.generator, "load_interop", None)
-    if callable(load_interop):
-        generator_state.update(load_interop(source))
+    if isinstance(model.generator, SupportsInterop):
+        with model.blame("generator", "reading its interop files"):
+            generator_state.update(model.generator.load_interop(folder))
     for part in _PARTS:
-        file = source / f"{part}.safetensors"
+        file = folder / f"{part}.safetensors"
         if file.is_file():
             tensors = load_tensors(file)
             if part == "generator":
                 tensors = {**generator_state, **tensors}
             state.update({f"{part}.{key}": value for key, value in tensors.items()})
-    model.load_trainable_state(state, f"pretrained folder {source}")
+    model.load_trainable_state(state, f"exported folder {folder}")
     model.to(device).eval()
-    return LoadedRun(model, resolved, source=str(source), step=int(manifest["step"]),
-                     used_ema=bool(manifest["ema"]))
+    return LoadedRun(model, resolved, source=str(folder), step=int(manifest["step"]),
+                     used_ema=bool(manifest["ema"]), folder=folder, prepared=kept,
+                     versions=dict(manifest.get("versions") or {}))
 
 
 def _read_manifest(folder: Path) -> dict[str, Any]:
     file = folder / MANIFEST_FILE
     if not file.is_file():
-        raise UserError(f"{folder} is not a voxcore pretrained folder (no {MANIFEST_FILE}); "
+        raise UserError(f"{folder} is not a voxcore exported folder (no {MANIFEST_FILE}); "
                         "write one with 'voxcore export RUN_DIR --out FOLDER'")
-    manifest: dict[str, Any] = json.loads(file.read_text())
+    try:
+        manifest: dict[str, Any] = json.loads(file.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise UserError(f"{file} is unreadable ({exc}); export the run again") from None
     if manifest.get("format") != FORMAT:
         raise UserError(f"{file} has format {manifest.get('format')!r}; this voxcore reads "
                         f"format {FORMAT}. Export the run again with this version")

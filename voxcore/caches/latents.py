@@ -2,7 +2,7 @@
 
 A generator that works in a latent space can let the trainer cache what its frozen image
 encoder makes of each training image, so the VAE runs once per image instead of once per
-step. It opts in with two methods:
+step. It opts in with the :class:`~voxcore.interfaces.SupportsLatentCache` ability:
 
 - ``image_cache_key() -> str``: the identity of its image encoder and input size (empty when
   it cannot tell, which turns caching off);
@@ -11,7 +11,7 @@ step. It opts in with two methods:
   ``training_loss_from_encoded`` turns into the same loss ``training_loss`` gives on the images.
 
 Files live under ``<cache root>/latents/<key>/<image digest>.safetensors`` (see
-:mod:`voxcore.training.content_cache`).
+:mod:`voxcore.caches.content`).
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from pathlib import Path
 
 import torch
 
-from voxcore.training.content_cache import CacheFill, ContentCache
+from voxcore.caches.content import CacheFill, ContentCache
+from voxcore.interfaces import SupportsLatentCache
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +34,9 @@ _BATCH = 8
 
 def supports_latent_cache(generator: object) -> str:
     """The generator's image cache key, or ``""`` when it does not cache encodings."""
-    key = getattr(generator, "image_cache_key", None)
-    has_methods = all(callable(getattr(generator, name, None)) for name in
-                      ("encode_for_cache", "training_loss_from_encoded"))
-    return str(key()) if callable(key) and has_methods else ""
+    if not isinstance(generator, SupportsLatentCache):
+        return ""
+    return str(generator.image_cache_key())
 
 
 class LatentCache:

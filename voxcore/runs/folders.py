@@ -1,4 +1,5 @@
-"""A run directory: the resolved recipe, versions, checkpoints, logs and samples of a run."""
+"""Run directories (the resolved recipe, versions, checkpoints, logs, samples and prepared
+artefacts of a training run), the versions record, and where caches live."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typing import Any
 from voxcore.errors import UserError
 from voxcore.io import write_text_atomic
 from voxcore.recipe import ResolvedRecipe, load_recipe
-from voxcore.training.checkpoint import Checkpoint, latest_checkpoint
+from voxcore.runs.checkpoint import Checkpoint, latest_checkpoint
 
 RECIPE_FILE = "recipe.yaml"
 VERSIONS_FILE = "versions.json"
@@ -70,12 +71,25 @@ class RunDir:
         """The newest complete checkpoint."""
         return latest_checkpoint(self.checkpoints)
 
-    def write_metadata(self, resolved: ResolvedRecipe) -> None:
-        """Save the resolved recipe and the versions of everything it uses."""
+    def write_metadata(self, resolved: ResolvedRecipe,
+                       prepared: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+        """Save the resolved recipe and the versions of everything it uses (and what was
+        prepared for it: ``{section: record}``)."""
         self.path.mkdir(parents=True, exist_ok=True)
         write_text_atomic(self.recipe_file, resolved.to_yaml())
         write_text_atomic(self.path / VERSIONS_FILE,
-                          json.dumps(versions(resolved), indent=2) + "\n")
+                          json.dumps(versions(resolved, prepared), indent=2) + "\n")
+
+    def read_versions(self) -> dict[str, Any]:
+        """The run's ``versions.json`` (empty when it has none)."""
+        file = self.path / VERSIONS_FILE
+        if not file.is_file():
+            return {}
+        try:
+            loaded = json.loads(file.read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise UserError(f"{file} is unreadable ({exc}); train the run again") from None
+        return loaded if isinstance(loaded, dict) else {}
 
     def load_recipe(self) -> ResolvedRecipe:
         """The recipe the run was trained with."""
@@ -85,10 +99,11 @@ class RunDir:
         return load_recipe(self.recipe_file)
 
 
-def versions(resolved: ResolvedRecipe) -> dict[str, Any]:
-    """voxcore's version, each used component's distribution and version, and key libraries."""
-    parts = [resolved.encoder, resolved.bottleneck, resolved.generator, *resolved.metrics,
-             *resolved.train_data, *resolved.eval_data]
+def versions(resolved: ResolvedRecipe,
+             prepared: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:
+    """voxcore's version, each used component's distribution and version, key libraries,
+    and the record of each prepared artefact (``{section: record}``)."""
+    parts = resolved.parts
     libraries = {}
     for name in ("torch", "diffusers", "transformers", "accelerate"):
         try:
@@ -104,9 +119,18 @@ def versions(resolved: ResolvedRecipe) -> dict[str, Any]:
                                    "distribution": part.entry.distribution,
                                    "version": part.entry.version} for part in parts},
         "libraries": libraries,
+        "prepared": {section: dict(record) for section, record in (prepared or {}).items()},
     }
 
 
 def default_run_dir(resolved: ResolvedRecipe) -> Path:
     """``train.output_dir / name`` of the recipe."""
     return Path(resolved.recipe.train.output_dir) / resolved.recipe.name
+
+
+def cache_root(resolved: ResolvedRecipe) -> Path:
+    """Where a recipe's encoder features, latents and transcripts are cached:
+    ``data.cache_dir``, else ``~/.cache/voxcore/features``."""
+    if resolved.recipe.data.cache_dir:
+        return Path(resolved.recipe.data.cache_dir)
+    return Path.home() / ".cache" / "voxcore" / "features"

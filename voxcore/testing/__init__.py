@@ -33,7 +33,7 @@ if TYPE_CHECKING:
         WeightsFingerprintSuite,
         run_preparation,
     )
-    from voxcore.testing.ablation import small_ablation
+    from voxcore.testing.ablation import QUICK_TRAINING, small_ablation, train_one_variant_offline
     from voxcore.testing.bottleneck import BottleneckSuite
     from voxcore.testing.data import DatasetBuilderSuite, DatasetSuite
     from voxcore.testing.encoder import EncoderSuite
@@ -50,7 +50,8 @@ __all__ = ["BottleneckSuite", "DatasetBuilderSuite", "DatasetSuite", "EditingSui
            "GradientCheckpointingSuite", "InteropSuite", "LatentCacheSuite", "MetricSuite",
            "MinimumDurationSuite", "PreparationSuite", "SchedulersSuite", "TextEncoderSuite",
            "TranscriberSuite", "WeightsFingerprintSuite", "register_for_test", "reset_plugins",
-           "run_preparation", "small_ablation"]
+           "run_preparation", "small_ablation", "QUICK_TRAINING",
+           "train_one_variant_offline"]
 
 _MODULES = {
     "EncoderSuite": "voxcore.testing.encoder",
@@ -61,7 +62,8 @@ _MODULES = {
     **dict.fromkeys(_ABILITIES, "voxcore.testing.abilities"),
     "DatasetSuite": "voxcore.testing.data",
     "DatasetBuilderSuite": "voxcore.testing.data",
-    "small_ablation": "voxcore.testing.ablation",
+    **dict.fromkeys(("QUICK_TRAINING", "small_ablation", "train_one_variant_offline"),
+                    "voxcore.testing.ablation"),
 }
 
 

@@ -23,7 +23,7 @@ from voxcore_voxshapes.dataset import load_voxshapes
 from voxcore_whisper import WhisperEncoderConfig
 from voxcore_whisper.encoder import load_whisper_encoder
 
-from voxcore.plugin_api import Sample, SpeechEncoder, load_audio
+from voxcore.plugin_api import Sample, SpeechEncoder, load_audio, masked_mean
 
 LABELS = ("content", "mood")
 
@@ -34,11 +34,10 @@ def pooled(encoder: SpeechEncoder, samples: list[Sample], batch: int = 16) -> to
     with torch.no_grad():
         for start in range(0, len(samples), batch):
             part = samples[start:start + batch]
-            features = encoder.encode([load_audio(s.audio) for s in part if s.audio])
-            mask = features.mask.unsqueeze(-1)
-            mean = (features.features * mask).sum(1) / mask.sum(1)
-            top = features.features.masked_fill(~mask, float("-inf")).amax(1)
-            rows.append(torch.cat([mean, top], dim=-1))
+            features = encoder.encode([load_audio(s.audio) for s in part])
+            top = features.features.masked_fill(~features.mask.unsqueeze(-1),
+                                                float("-inf")).amax(1)
+            rows.append(torch.cat([masked_mean(features.features, features.mask), top], -1))
     return torch.cat(rows)
 
 
@@ -73,7 +72,9 @@ def main() -> None:
     parser.add_argument("--layer", type=int, default=-1)
     args = parser.parse_args()
     torch.manual_seed(0)
-    splits = {split: list(load_voxshapes(VoxShapesConfig(root=args.data, split=split)))
+    # Every VoxShapes sample has its audio; the filter keeps rows and labels aligned anyway.
+    splits = {split: [s for s in load_voxshapes(VoxShapesConfig(root=args.data, split=split))
+                      if s.audio]
               for split in ("train", "test")}
     encoders: dict[str, SpeechEncoder] = {
         f"whisper tiny.en layer {args.layer} (trimmed)": load_whisper_encoder(

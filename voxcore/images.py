@@ -57,7 +57,7 @@ def load_image(
 def to_pil(image: torch.Tensor) -> Image.Image:
     """``[3, H, W]`` in ``[0, 1]`` to an RGB PIL image."""
     array = (image.detach().float().clamp(0, 1) * 255).round().to(torch.uint8)
-    return Image.fromarray(array.permute(1, 2, 0).cpu().numpy(), mode="RGB")
+    return Image.fromarray(array.permute(1, 2, 0).cpu().numpy())  # uint8 [H, W, 3]: RGB
 
 
 def save_image(image: torch.Tensor | Image.Image, path: str | os.PathLike[str]) -> None:

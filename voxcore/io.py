@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -82,3 +82,14 @@ def save_module(module: torch.nn.Module, path: str | os.PathLike[str]) -> None:
 def load_module(module: torch.nn.Module, path: str | os.PathLike[str]) -> None:
     """Load a safetensors file written by :func:`save_module` into ``module`` (strictly)."""
     module.load_state_dict(load_tensors(path), strict=True)
+
+
+def unique_names(stems: Sequence[str]) -> list[str]:
+    """``stems`` with repeats numbered (``a``, ``a-2``, ...), for files or labels that must
+    not collide."""
+    seen: dict[str, int] = {}
+    names = []
+    for stem in stems:
+        seen[stem] = seen.get(stem, 0) + 1
+        names.append(stem if seen[stem] == 1 else f"{stem}-{seen[stem]}")
+    return names

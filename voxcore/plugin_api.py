@@ -44,8 +44,9 @@ What is here:
   (:func:`load_recipe`, :class:`ResolvedRecipe`), :func:`train`, :func:`evaluate`, runs
   (:func:`load_run`, :class:`LoadedRun` and its :class:`VoxModel`, :class:`RunDir`,
   :func:`cache_root`), sampling
-  (:func:`generate_images`, :func:`prompt_inputs`, :func:`generate_for`), images
-  (:func:`load_image`, :func:`save_image`, :func:`image_grid`).
+  (:func:`generate_images`, :func:`settings_with`, :func:`prompt_inputs`,
+  :func:`generate_for`), editing (:func:`edit_images`), images
+  (:func:`load_image`, :func:`save_image`, :func:`to_pil`, :func:`image_grid`).
 """
 
 from __future__ import annotations
@@ -124,6 +125,7 @@ from voxcore.io import (
     load_tensors,
     save_module,
     save_tensors,
+    unique_names,
     write_text_atomic,
 )
 from voxcore.recipe import ResolvedRecipe, load_recipe
@@ -154,8 +156,8 @@ if TYPE_CHECKING:
         stack_conditions,
     )
     from voxcore.evaluation import evaluate
-    from voxcore.images import image_grid, load_image, save_image
-    from voxcore.inference import generate_images
+    from voxcore.images import image_grid, load_image, save_image, to_pil
+    from voxcore.inference import edit_images, generate_images, settings_with
     from voxcore.metric_state import TensorState
     from voxcore.model import VoxModel
     from voxcore.nn import (
@@ -184,15 +186,16 @@ __all__ = [
     "VoxModel", "Waveform", "Width",
     "atomic_path", "cache_beside", "cache_root", "check_condition", "check_drop", "check_edit",
     "check_images", "check_images_shape", "check_texts", "checking", "configure_logging",
-    "diffusion_loss", "diffusion_target", "evaluate", "file_digest", "find_recipe",
+    "diffusion_loss", "diffusion_target", "edit_images", "evaluate", "file_digest", "find_recipe",
     "folder_fingerprint", "frechet_distance", "generate_for", "generate_images", "get_registry",
     "hookimpl", "hub_cache_dir", "image_grid", "layer_index", "lengths_to_mask", "load_audio",
     "load_image", "load_module", "load_recipe", "load_run", "load_tensors", "masked_mean",
     "masked_tokens", "min_snr_weights", "pad_features", "pad_tokens", "parse_overrides",
     "prompt_inputs", "pydantic_issues", "random_timesteps", "read_manifest", "replace_dropped",
     "resolve_pretrained", "save_image", "save_module", "save_tensors", "seeded_randn",
-    "sinusoidal_positions", "stack_conditions", "to_mono_batch", "train", "write_manifest",
-    "write_text_atomic", "zero_padding",
+    "settings_with", "sinusoidal_positions", "stack_conditions", "to_mono_batch", "to_pil",
+    "train", "unique_names",
+    "write_manifest", "write_text_atomic", "zero_padding",
 ]
 
 #: The version of this surface (see the module docstring).
@@ -212,8 +215,8 @@ _LAZY: dict[str, str] = {
                      "zero_padding"), "voxcore.nn"),
     **dict.fromkeys(("RunningGaussian", "frechet_distance"), "voxcore.stats"),
     "evaluate": "voxcore.evaluation",
-    **dict.fromkeys(("image_grid", "load_image", "save_image"), "voxcore.images"),
-    "generate_images": "voxcore.inference",
+    **dict.fromkeys(("image_grid", "load_image", "save_image", "to_pil"), "voxcore.images"),
+    **dict.fromkeys(("edit_images", "generate_images", "settings_with"), "voxcore.inference"),
     **dict.fromkeys(("generate_for", "prompt_inputs"), "voxcore.prompts"),
     "train": "voxcore.training.trainer",
     "VoxModel": "voxcore.model",

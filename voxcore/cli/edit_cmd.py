@@ -37,10 +37,10 @@ def add_parser(commands: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Check the inputs, load the run, write one edited PNG per utterance."""
     from voxcore.audio import load_audio
-    from voxcore.cli.generate_cmd import unique_names
     from voxcore.errors import UserError
     from voxcore.images import load_image, save_image
     from voxcore.inference import edit_images, settings_with
+    from voxcore.io import unique_names
     from voxcore.runs import load
 
     if not 0.0 < args.strength <= 1.0:

@@ -32,6 +32,7 @@ def run(args: argparse.Namespace) -> int:
     from voxcore.audio import load_audio
     from voxcore.images import save_image
     from voxcore.inference import generate_images, settings_with
+    from voxcore.io import unique_names
     from voxcore.runs import load
 
     loaded = load(args.run_dir, use_ema=not args.no_ema)
@@ -49,12 +50,3 @@ def run(args: argparse.Namespace) -> int:
         save_image(image, path)
         print(path)
     return 0
-
-
-def unique_names(stems: list[str]) -> list[str]:
-    seen: dict[str, int] = {}
-    names = []
-    for stem in stems:
-        seen[stem] = seen.get(stem, 0) + 1
-        names.append(stem if seen[stem] == 1 else f"{stem}-{seen[stem]}")
-    return names

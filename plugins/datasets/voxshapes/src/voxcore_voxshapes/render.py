@@ -67,7 +67,7 @@ def render(scene: Scene, resolution: int) -> Image.Image:
     bottom = np.asarray(scene.background_bottom, dtype=np.float64)
     t = np.linspace(0.0, 1.0, side)[:, None]
     column = np.rint(top * (1.0 - t) + bottom * t).astype(np.uint8)
-    canvas = Image.fromarray(np.repeat(column[:, None, :], side, axis=1), mode="RGB")
+    canvas = Image.fromarray(np.repeat(column[:, None, :], side, axis=1))  # uint8 [H, W, 3]
     draw = ImageDraw.Draw(canvas)
     cx, cy = scene.center[0] * side, scene.center[1] * side
     r = scene.radius * side

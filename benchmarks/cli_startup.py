@@ -34,10 +34,11 @@ REPO = Path(__file__).parents[1]
 VOXCORE = [sys.executable, "-m", "voxcore.cli"]
 
 
-def quickstart_run(tmp: Path) -> tuple[Path, Path]:
-    """A 2-step run of the quickstart's speech recipe and one of its test utterances."""
+def quickstart_run(tmp: Path, size: int = 60) -> tuple[Path, Path]:
+    """A 2-step run of the quickstart's speech recipe (on a VoxShapes build of ``size``
+    samples) and one of its utterances."""
     data = tmp / "voxshapes"
-    subprocess.run([*VOXCORE, "data", "voxshapes", "--out", str(data), "--size", "60"],
+    subprocess.run([*VOXCORE, "data", "voxshapes", "--out", str(data), "--size", str(size)],
                    check=True, capture_output=True)
     run = tmp / "run"
     subprocess.run([*VOXCORE, "train", str(REPO / "recipes/quickstart/speech.yaml"),

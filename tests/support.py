@@ -85,6 +85,13 @@ class Brightness:
     def reset(self):
         self.total, self.count = torch.zeros((), dtype=torch.float64), torch.zeros(())
     def update(self, batch):
+        import os, signal
+        self.updates = getattr(self, "updates", 0) + 1
+        # Tests kill one process of a multi-process evaluation here (TOY_KILL_RANK's, at its
+        # TOY_KILL_AFTER-th batch: after its images are written, before they are scored).
+        if (os.environ.get("TOY_KILL_RANK") == os.environ.get("RANK")
+                and self.updates == int(os.environ.get("TOY_KILL_AFTER", "0"))):
+            os.kill(os.getpid(), signal.SIGKILL)
         self.total += batch.images.double().mean(dim=(1, 2, 3)).sum()
         self.count += batch.images.shape[0]
     def compute(self):
@@ -93,6 +100,9 @@ class Brightness:
         return {"total": self.total, "count": self.count}
     def load_state_dict(self, state):
         self.total, self.count = state["total"].clone(), state["count"].clone()
+    def merge_state(self, state):
+        self.total = self.total + state["total"]
+        self.count = self.count + state["count"]
 
 @hookimpl
 def voxcore_register_datasets(register):

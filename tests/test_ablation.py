@@ -200,3 +200,22 @@ def test_a_run_folder_of_another_recipe_is_refused_before_anything_runs(tmp_path
     (second.run_dir / "recipe.yaml").write_text(second.resolved.to_yaml())
     path.write_text(path.read_text() + "overrides: {train.max_steps: 9}\n")
     assert len(plan_ablation(path, tmp_path / "out").runs) == 2
+
+
+@pytest.mark.slow
+def test_evaluate_processes_runs_the_child_command_under_accelerate_launch(
+        tmp_path: Path) -> None:
+    from voxcore.ablation.runner import _voxcore
+
+    log = tmp_path / "launch.log"
+    # Both copies of the command run, through the launcher.
+    seconds = _voxcore(["plugins", "--help"], log, threads=1, processes=2)
+    text = log.read_text()
+    assert seconds > 0 and text.count("usage: voxcore plugins") == 2, text[-2000:]
+    path = write(tmp_path, """
+name: p
+recipe: base.yaml
+evaluate: {split: test, processes: 0}
+""")
+    with pytest.raises(AblationError, match="evaluate.processes"):
+        read_ablation(path)

@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from voxcore.conditioning import seeded_randn
 from voxcore.interfaces import Condition, ImageGenerator
 from voxcore.testing.generator import GeneratorSuite
 
@@ -87,16 +88,21 @@ class ToyGenerator(nn.Module):
               scale: float) -> torch.Tensor:
         return unconditional + scale * (conditional - unconditional)
 
+    def initial_noise(self, shape: tuple[int, ...],
+                      generator: torch.Generator | list[torch.Generator] | None) -> torch.Tensor:
+        return seeded_randn(shape, generator, torch.device("cpu"), torch.float32)
+
     @torch.no_grad()
     def generate(self, condition: Condition, *, num_inference_steps: int,
                  guidance_scale: float, scheduler: str,
-                 generator: torch.Generator | None = None) -> torch.Tensor:
+                 generator: torch.Generator | list[torch.Generator] | None = None,
+                 ) -> torch.Tensor:
         if scheduler != "ddim":
             raise ValueError(f"unknown scheduler {scheduler!r}; only 'ddim'")
         batch = condition.tokens.shape[0]
         context = self.context(condition)
         null = self.context(self.null_condition(batch))
-        sample = torch.randn(batch, 3, self.resolution, self.resolution, generator=generator)
+        sample = self.initial_noise((batch, 3, self.resolution, self.resolution), generator)
         times = torch.linspace(0.99, 0.0, num_inference_steps + 1)
         for t, t_next in zip(times[:-1], times[1:], strict=True):
             eps = self.predict(sample, t.expand(batch), context)
@@ -151,6 +157,15 @@ class NoGuidanceGenerator(ToyGenerator):
     def guide(self, conditional: torch.Tensor, unconditional: torch.Tensor,
               scale: float) -> torch.Tensor:
         return conditional
+
+
+class SharedNoiseGenerator(ToyGenerator):
+    """Bug: a list of per-item generators is reduced to its first, which draws the whole batch."""
+
+    def initial_noise(self, shape: tuple[int, ...],
+                      generator: torch.Generator | list[torch.Generator] | None) -> torch.Tensor:
+        first = generator[0] if isinstance(generator, list) else generator
+        return torch.randn(shape, generator=first)
 
 
 class UnsavedNullGenerator(ToyGenerator):
@@ -209,6 +224,12 @@ def test_seed_check_catches_global_random_state() -> None:
 def test_guidance_check_catches_ignored_scale() -> None:
     with pytest.raises(AssertionError, match="guidance against the null condition has no effect"):
         _suite_for(NoGuidanceGenerator).test_guidance_scales()
+
+
+def test_batch_check_catches_noise_shared_across_the_batch() -> None:
+    with pytest.raises(AssertionError, match="differs from the same item sampled alone"):
+        _suite_for(SharedNoiseGenerator).test_items_with_their_own_generators_do_not_depend_on_the_batch(
+            "ddim")
 
 
 def test_round_trip_check_catches_unsaved_state(tmp_path: Path) -> None:

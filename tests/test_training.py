@@ -91,6 +91,42 @@ def test_train_generate_evaluate(
     assert (run / "eval" / "test" / "samples.png").is_file()
 
 
+def pixels(folder: Path) -> dict[str, np.ndarray]:
+    from PIL import Image
+    return {path.name: np.asarray(Image.open(path), dtype=np.int16)
+            for path in sorted(folder.glob("*.png"))}
+
+
+@pytest.mark.slow
+def test_an_image_does_not_depend_on_the_batch_it_was_drawn_in(
+    toy: dict[str, Path], trained: tuple[Path, subprocess.CompletedProcess[str]]
+) -> None:
+    run, data = trained[0], toy["manifest"].parent
+    audio = [str(path) for path in sorted(data.glob("a*.wav"))][:5]
+    assert len(audio) == 5
+    outs = {}
+    for size in ("1", "2", "5"):
+        outs[size] = toy["tmp"] / f"batched-{size}"
+        made = voxcore(toy, "generate", str(run), "--audio", *audio, "--out", str(outs[size]),
+                       "--steps", "3", "--scheduler", "ddpm", "--batch-size", size)
+        assert "5 image(s) in " in made.stderr and f"images/s, batches of {size})" in made.stderr
+    one, two, five = (pixels(outs[size]) for size in ("1", "2", "5"))
+    assert list(one) == list(two) == list(five) and len(one) == 5
+    for name in one:  # the same pixels up to float rounding of the batched kernels
+        for other in (two, five):
+            assert int(np.abs(one[name] - other[name]).max()) <= 1, name
+    assert len({image.tobytes() for image in one.values()}) == 5  # each input its own seed
+    # Input i is drawn with seed SEED+i: the third input alone with --seed 2 is the same image.
+    alone = toy["tmp"] / "alone"
+    voxcore(toy, "generate", str(run), "--audio", audio[2], "--out", str(alone), "--steps", "3",
+            "--scheduler", "ddpm", "--seed", "2")
+    third = Path(audio[2]).stem + ".png"
+    assert int(np.abs(pixels(alone)[third] - one[third]).max()) <= 1
+    bad = voxcore(toy, "generate", str(run), "--audio", audio[0], "--out", str(alone),
+                  "--batch-size", "0", check=False)
+    assert bad.returncode == 2 and "--batch-size must be at least 1, got 0" in bad.stderr
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(("name", "content", "message"), [
     ("silent.wav", "silence", "is silent"),
@@ -174,6 +210,72 @@ def test_resume_refuses_a_changed_recipe_and_train_refuses_to_overwrite(
     changed = voxcore(toy, "train", str(recipe), "--run-dir", str(run), "--resume",
                       "train.lr=0.5", "train.max_steps=9", check=False)
     assert changed.returncode == 2 and "train.lr (0.001 -> 0.5)" in changed.stderr
+
+
+def launch(toy: dict[str, Path], *args: str, env: dict[str, str] | None = None,
+           check: bool = True) -> subprocess.CompletedProcess[str]:
+    """``accelerate launch --num_processes 2 -m voxcore.cli ARGS`` on this CPU."""
+    full_env = {**os.environ, "PYTHONPATH": str(toy["site"]), "OMP_NUM_THREADS": "1",
+                **(env or {})}
+    result = subprocess.run(
+        [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes",
+         "2", "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
+         "-m", "voxcore.cli", *args], capture_output=True, text=True, env=full_env,
+        cwd=toy["tmp"], timeout=600)
+    if check:
+        assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+@pytest.mark.slow
+def test_evaluation_split_among_two_processes_equals_one_process_and_resumes_after_a_kill(
+    toy: dict[str, Path], trained: tuple[Path, subprocess.CompletedProcess[str]]
+) -> None:
+    run = trained[0]
+    one, two = toy["tmp"] / "eval-one", toy["tmp"] / "eval-two"
+    options = ["--split", "train", "--batch-size", "2", "--no-progress"]
+    voxcore(toy, "evaluate", str(run), *options, "--out", str(one))
+    single = json.loads((one / "metrics.json").read_text())
+    total = single["samples"]
+    assert total >= 6 and single["processes"] == 1
+    # Process 1 is killed (SIGKILL) at its second batch, after its images are on disk.
+    killed = launch(toy, "evaluate", str(run), *options, "--out", str(two),
+                    env={"TOY_KILL_RANK": "1", "TOY_KILL_AFTER": "2"}, check=False)
+    assert killed.returncode != 0 and not (two / "metrics.json").exists()
+    assert json.loads((two / "state-1-of-2.json").read_text()) == {"done": 2}
+    resumed = launch(toy, "evaluate", str(run), *options, "--out", str(two))
+    report = json.loads((two / "metrics.json").read_text())
+    assert report["processes"] == 2 and report["samples"] == total
+    assert report["resumed_from"] >= 2 and report["generated"] < total
+    assert report["metrics"]["brightness"]["brightness"] == pytest.approx(
+        single["metrics"]["brightness"]["brightness"], rel=1e-9)
+    assert resumed.stdout.count("written to") == 1  # the first process reports
+    for image in sorted((one / "images").iterdir()):
+        assert (two / "images" / image.name).read_bytes() == image.read_bytes(), image.name
+    # Another number of processes is another plan: refused until --restart, not mixed.
+    again = voxcore(toy, "evaluate", str(run), *options, "--out", str(two), check=False)
+    assert again.returncode == 2 and "processes differ" in again.stderr
+
+
+@pytest.mark.slow
+def test_generate_splits_many_files_among_two_processes(
+    toy: dict[str, Path], trained: tuple[Path, subprocess.CompletedProcess[str]]
+) -> None:
+    run, data = trained[0], toy["manifest"].parent
+    audio = [str(path) for path in sorted(data.glob("a*.wav"))][:5]
+    one, two = toy["tmp"] / "gen-one", toy["tmp"] / "gen-two"
+    voxcore(toy, "generate", str(run), "--audio", *audio, "--out", str(one), "--steps", "3",
+            "--seed", "4")
+    made = launch(toy, "generate", str(run), "--audio", *audio, "--out", str(two), "--steps",
+                  "3", "--seed", "4")
+    # (accelerate launch prints its own notes on stdout too)
+    written = [line for line in made.stdout.splitlines() if line.endswith(".png")]
+    assert sorted(written) == sorted(str(two / Path(a).with_suffix(".png").name) for a in audio)
+    assert "process 1 of 2" in made.stderr
+    first, second = pixels(one), pixels(two)
+    assert list(first) == list(second) and len(first) == 5
+    for name in first:
+        assert int(np.abs(first[name] - second[name]).max()) <= 1, name
 
 
 @pytest.mark.slow

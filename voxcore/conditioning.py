@@ -18,7 +18,8 @@ from torch import nn
 
 from voxcore.interfaces import Condition
 
-__all__ = ["LearnedNullCondition", "seeded_randn", "pad_tokens", "replace_dropped",
+__all__ = ["LearnedNullCondition", "seeded_randn", "generator_for_item", "seeded_generators",
+           "pad_tokens", "replace_dropped",
            "stack_conditions", "check_condition", "check_drop", "check_edit", "check_images_shape",
            "min_snr_weights", "masked_tokens", "random_timesteps", "diffusion_target",
            "diffusion_loss", "NULL_INIT_STD"]
@@ -79,14 +80,34 @@ class LearnedNullCondition:
         return replace_dropped(condition, self.null_condition(batch), drop)
 
 
-def seeded_randn(shape: tuple[int, ...] | torch.Size, generator: torch.Generator | None,
+def seeded_randn(shape: tuple[int, ...] | torch.Size,
+                 generator: torch.Generator | list[torch.Generator] | None,
                  device: torch.device, dtype: torch.dtype) -> torch.Tensor:
     """Normal noise drawn on ``generator``'s device, then moved to ``device``.
 
-    So a CPU generator gives the same noise whichever device the model runs on.
+    So a CPU generator gives the same noise whichever device the model runs on. A list
+    (diffusers' convention) holds one generator per item of the first dimension: row ``i`` is
+    drawn with ``generator[i]`` alone, so it does not depend on the other rows.
     """
+    if isinstance(generator, list):
+        if len(generator) != shape[0]:
+            raise ValueError(f"{len(generator)} generators for a batch of {shape[0]}; give one "
+                             "per item")
+        return torch.cat([seeded_randn((1, *shape[1:]), item, device, dtype)
+                          for item in generator])
     where = device if generator is None else generator.device
     return torch.randn(tuple(shape), generator=generator, device=where, dtype=dtype).to(device)
+
+
+def generator_for_item(generator: torch.Generator | list[torch.Generator] | None,
+                       index: int) -> torch.Generator | None:
+    """The generator that draws item ``index``'s noise: its own from a list, else the one."""
+    return generator[index] if isinstance(generator, list) else generator
+
+
+def seeded_generators(seed: int, count: int) -> list[torch.Generator]:
+    """``count`` CPU generators seeded ``seed``, ``seed + 1``, ...: item ``i``'s own noise."""
+    return [torch.Generator().manual_seed(seed + index) for index in range(count)]
 
 
 def pad_tokens(tokens: torch.Tensor, mask: torch.Tensor,

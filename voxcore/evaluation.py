@@ -22,12 +22,13 @@ from typing import Any
 import torch
 
 from voxcore.errors import UserError
-from voxcore.evaluation_progress import EvaluationProgress, quantize
+from voxcore.evaluation_progress import EvaluationProgress, metric_states, quantize
 from voxcore.failures import blame
 from voxcore.images import image_grid, load_image, save_image
-from voxcore.interfaces import EvalBatch, Metric, Sample
+from voxcore.interfaces import EvalBatch, MergesState, Metric, Sample
 from voxcore.io import write_text_atomic
 from voxcore.preparation import prepared_folder
+from voxcore.processes import current_processes
 from voxcore.prompts import generate_for, prompt_inputs
 from voxcore.recipe import BoundComponent
 from voxcore.runs import LoadedRun, cache_root, load
@@ -102,16 +103,25 @@ def evaluate(
     restart: bool = False,
     progress: bool = False,
     loaded: LoadedRun | None = None,
+    device: str = "auto",
 ) -> dict[str, Any]:
     """Score a run's newest checkpoint (or an exported model) and return what it writes.
 
     ``data`` picks one dataset by name, ``split`` replaces its split, ``limit`` keeps the
     first prompts, ``num_samples`` draws that many at random (seeded by ``seed``, which also
-    seeds the sampling), ``batch_size`` overrides ``generate.batch_size``. The results go to
-    ``out_dir`` (default ``RUN_DIR/eval/<data>-<split>``); an unfinished evaluation there
-    resumes, ``restart`` starts it over.
+    seeds the sampling: prompt ``i``'s image comes from seed ``seed + i``), ``batch_size``
+    overrides ``generate.batch_size``. The results go to ``out_dir`` (default
+    ``RUN_DIR/eval/<data>-<split>``); an unfinished evaluation there resumes, ``restart``
+    starts it over. The model runs on ``device`` (``auto``: a GPU when there is one).
+
+    Started by ``accelerate launch --num_processes N``, each process scores a contiguous share
+    of the prompts on its own device, keeps its own resumable state, and the metrics' running
+    states are merged at the end (every metric must have :class:`~voxcore.interfaces.
+    MergesState`): the same images and, to float rounding, the same metrics as one process.
+    The first process writes the results; every process returns them.
     """
-    loaded = loaded or load(run_dir)
+    processes = current_processes(device)
+    loaded = loaded or load(run_dir, device=str(processes.device))
     resolved, model = loaded.resolved, loaded.model
     if not resolved.metrics:
         raise UserError("the recipe lists no metrics; add some under 'metrics'")
@@ -129,17 +139,32 @@ def evaluate(
             "seed": seed, "generate": settings.model_dump(mode="json"),
             "metrics": [bound.config.model_dump(mode="json") | {"name": bound.entry.name}
                         for bound in resolved.metrics]}
-    state = EvaluationProgress.open(folder, plan, [p.id for p in prompts], restart=restart)
+    if processes.count > 1:
+        plan["processes"] = processes.count
     metrics = build_metrics(loaded)
     labels = {bound.entry.name: bound.label for bound in resolved.metrics}
+    if processes.count > 1:
+        _require_merging(metrics, labels, processes.count)
+    share = processes.share(len(prompts))
+    ids = [p.id for p in prompts]
+    # The first process checks (or restarts) the folder and writes the plan; then the others.
+    state = None
+    if processes.main:
+        state = EvaluationProgress.open(folder, plan, ids, restart=restart, share=share,
+                                        tag=processes.tag)
+    processes.barrier()
+    if state is None:
+        state = EvaluationProgress.open(folder, plan, ids, share=share, tag=processes.tag,
+                                        write_plan=False)
     state.restore(metrics)
     resumed_from = state.done
     started = time.perf_counter()
     generated = 0
-    bar = _Progress(len(prompts), state.done, progress)
+    bar = _Progress(len(share), state.done, progress and processes.main)
     try:
-        for start in range(state.done, len(prompts), settings.batch_size):
-            chunk = prompts[start:start + settings.batch_size]
+        for done in range(state.done, len(share), settings.batch_size):
+            start = share.start + done
+            chunk = prompts[start:min(start + settings.batch_size, share.stop)]
             images = state.stored_images(start, len(chunk), model.generator_part.resolution)
             if images is None:
                 inputs = prompt_inputs(model, resolved.encoder, cache_root(resolved), chunk,
@@ -151,10 +176,17 @@ def evaluate(
             for name, metric in metrics.items():
                 with blame(labels[name], "scoring images"):
                     metric.update(batch)
-            state.checkpoint(metrics, start + len(chunk))
+            state.checkpoint(metrics, done + len(chunk))
             bar.update(len(chunk))
     finally:
         bar.close()
+    seconds = time.perf_counter() - started
+    if processes.count > 1:
+        state.checkpoint(metrics, state.done)  # a process with no share leaves a state too
+        write_text_atomic(folder / f"work-{processes.tag}.json", json.dumps(
+            {"resumed_from": resumed_from, "generated": generated, "seconds": seconds}) + "\n")
+        processes.barrier()
+        metrics, resumed_from, generated, seconds = _merged(folder, loaded, processes.count)
     results = {}
     for name, metric in metrics.items():
         with blame(labels[name], "computing its values"):
@@ -169,17 +201,53 @@ def evaluate(
         "samples": len(prompts),
         "resumed_from": resumed_from,
         "generated": generated,
-        "seconds": round(time.perf_counter() - started, 1),
+        "seconds": round(seconds, 1),
+        "processes": processes.count,
         "seed": seed,
         "generate": settings.model_dump(),
         "metrics": results,
         "folder": str(folder),
     }
-    write_text_atomic(folder / "metrics.json", json.dumps(report, indent=2) + "\n")
-    _write_grid(state, prompts, model.generator_part.resolution)
-    write_text_atomic(folder / "report.md", _report_markdown(report))
-    log.info("evaluated %s on %d samples: %s", resolved.recipe.name, len(prompts), results)
+    if processes.main:
+        write_text_atomic(folder / "metrics.json", json.dumps(report, indent=2) + "\n")
+        _write_grid(state, prompts, model.generator_part.resolution)
+        write_text_atomic(folder / "report.md", _report_markdown(report))
+        log.info("evaluated %s on %d samples: %s", resolved.recipe.name, len(prompts), results)
+    processes.barrier()  # nobody leaves before the results are written
     return report
+
+
+def _require_merging(metrics: dict[str, Metric], labels: dict[str, Any], count: int) -> None:
+    """Every metric must merge running states for an evaluation split among processes."""
+    unable = [str(labels[name] or name) for name, metric in metrics.items()
+              if not isinstance(metric, MergesState)]
+    if unable:
+        raise UserError(f"evaluating in {count} processes needs every metric to merge the "
+                        f"running states of the processes (merge_state), but {', '.join(unable)}"
+                        " cannot; evaluate in one process, or give the metric merge_state "
+                        "(voxcore.plugin_api.TensorState provides it)")
+
+
+def _merged(folder: Path, loaded: LoadedRun, count: int
+            ) -> tuple[dict[str, Metric], int, int, float]:
+    """Fresh metrics holding every process's running state, with the prompts resumed from and
+    images generated by all processes, and the slowest one's seconds."""
+    metrics = build_metrics(loaded)
+    resumed_from, generated, seconds = 0, 0, 0.0
+    for index in range(count):
+        tag = f"{index}-of-{count}"
+        for name, state in metric_states(folder, tag).items():
+            metric = metrics[name]
+            if index == 0:
+                metric.load_state_dict(state)
+            else:
+                assert isinstance(metric, MergesState)
+                metric.merge_state(state)
+        work = json.loads((folder / f"work-{tag}.json").read_text(encoding="utf-8"))
+        resumed_from += int(work["resumed_from"])
+        generated += int(work["generated"])
+        seconds = max(seconds, float(work["seconds"]))
+    return metrics, resumed_from, generated, seconds
 
 
 def _weights_fingerprint(source: Path) -> str:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import torch
 
+from voxcore.conditioning import seeded_generators
 from voxcore.interfaces import SpeechFeatures, Waveform
 from voxcore.model import VoxModel
 from voxcore.recipe.schema import GenerateSection
@@ -19,10 +20,12 @@ def settings_with(
     steps: int | None = None,
     guidance_scale: float | None = None,
     scheduler: str | None = None,
+    batch_size: int | None = None,
 ) -> GenerateSection:
-    """The recipe's ``generate`` section with the given values replaced."""
-    updates = {key: value for key, value in (("steps", steps), ("guidance_scale", guidance_scale),
-                                             ("scheduler", scheduler)) if value is not None}
+    """The recipe's ``generate`` section with the given values (those not ``None``) replaced."""
+    given = {"steps": steps, "guidance_scale": guidance_scale, "scheduler": scheduler,
+             "batch_size": batch_size}
+    updates = {key: value for key, value in given.items() if value is not None}
     return GenerateSection.model_validate({**base.model_dump(), **updates})
 
 
@@ -44,14 +47,15 @@ def generate_images(
     """One image per input, ``[B, 3, H, W]`` in ``[0, 1]``, in batches of ``settings.batch_size``.
 
     Give exactly one of ``waveforms`` (speech models), ``texts`` (text baseline) or
-    precomputed ``features``.
+    precomputed ``features``. Input ``i``'s noise comes from its own seed, ``seed + i``, so its
+    image does not depend on the batch size or on the other inputs.
     """
     if sum(x is not None for x in (waveforms, texts, features)) != 1:
         raise ValueError("give exactly one of waveforms, texts or features")
     count = len(waveforms or texts or []) if features is None else features.features.shape[0]
     device = next(model.parameters()).device
     images = []
-    for number, start in enumerate(range(0, count, settings.batch_size)):
+    for start in range(0, count, settings.batch_size):
         chunk = slice(start, start + settings.batch_size)
         if waveforms is not None:
             batch_features = model.encode_speech(waveforms[chunk])
@@ -66,7 +70,7 @@ def generate_images(
             num_inference_steps=settings.steps,
             guidance_scale=settings.guidance_scale,
             scheduler=settings.scheduler,
-            generator=torch.Generator().manual_seed(seed + number),
+            generator=seeded_generators(seed + start, batch_features.features.shape[0]),
         ).cpu())
     return torch.cat(images)
 
@@ -86,7 +90,7 @@ def edit_images(
 
     Speech-driven image editing (the paper's Fig. B8): the generator noises each image to
     ``strength`` and denoises it under the condition of ``waveforms[i]`` (or ``texts[i]`` for
-    a text-baseline run). Needs a generator with the editing ability
+    a text-baseline run), with its own seed ``seed + i``. Needs a generator with the editing ability
     (:class:`~voxcore.interfaces.SupportsEditing`: ``sd15``, ``sdxl``, ``tiny-unet``); others
     raise :class:`~voxcore.errors.UserError`.
     """
@@ -98,7 +102,7 @@ def edit_images(
         raise ValueError(f"{images.shape[0]} images but {count} utterances; give one each")
     device = next(model.parameters()).device
     edited = []
-    for number, start in enumerate(range(0, count, settings.batch_size)):
+    for start in range(0, count, settings.batch_size):
         chunk = slice(start, start + settings.batch_size)
         features = (model.encode_speech(waveforms[chunk]) if waveforms is not None
                     else model.encode_text((texts or [])[chunk]))
@@ -106,5 +110,5 @@ def edit_images(
             images[chunk].to(device), model.condition(_to(features, device)), strength=strength,
             num_inference_steps=settings.steps, guidance_scale=settings.guidance_scale,
             scheduler=settings.scheduler,
-            generator=torch.Generator().manual_seed(seed + number)).cpu())
+            generator=seeded_generators(seed + start, features.features.shape[0])).cpu())
     return torch.cat(edited)

@@ -48,6 +48,7 @@ __all__ = [
     "HasWeightsFingerprint",
     "DeclaresMinimumDuration",
     "ListsSchedulers",
+    "MergesState",
     "LocatedDataset",
     "Preparation",
     "ABILITIES",
@@ -278,9 +279,16 @@ class ImageGenerator(Protocol):
         num_inference_steps: int,
         guidance_scale: float,
         scheduler: str,
-        generator: torch.Generator | None = None,
+        generator: torch.Generator | list[torch.Generator] | None = None,
     ) -> torch.Tensor:
-        """Sample one image per condition item, ``[B, 3, H, W]`` in ``[0, 1]``."""
+        """Sample one image per condition item, ``[B, 3, H, W]`` in ``[0, 1]``.
+
+        ``generator`` draws all the noise. A list (diffusers' convention, one per item, as
+        voxcore's commands pass) draws item ``i``'s noise with ``generator[i]`` alone, so an
+        image does not depend on which other items share its batch
+        (:func:`~voxcore.conditioning.seeded_randn` and
+        :func:`~voxcore.conditioning.generator_for_item` do this).
+        """
         ...
 
 
@@ -351,11 +359,12 @@ class SupportsEditing(Protocol):
         num_inference_steps: int,
         guidance_scale: float,
         scheduler: str,
-        generator: torch.Generator | None = None,
+        generator: torch.Generator | list[torch.Generator] | None = None,
     ) -> torch.Tensor:
         """``images`` ``[B, 3, R, R]`` in ``[0, 1]`` noised to ``strength`` (in ``(0, 1]``) and
         denoised under ``condition``; same shape and range. A strength outside ``(0, 1]`` or
-        images of another shape raise ``ValueError``."""
+        images of another shape raise ``ValueError``. ``generator`` as in
+        :meth:`ImageGenerator.generate` (a list: one per item)."""
         ...
 
 
@@ -447,6 +456,17 @@ class ListsSchedulers(Protocol):
 
 
 @runtime_checkable
+class MergesState(Protocol):
+    """A metric whose running states from several processes add up, so ``evaluate`` can
+    split its prompts among processes (``accelerate launch``). :class:`~voxcore.metric_state.
+    TensorState` provides it for counters, sums and feature Gaussians."""
+
+    def merge_state(self, state: Mapping[str, torch.Tensor]) -> None:
+        """Add another instance's :meth:`Metric.state_dict` to this one's running state."""
+        ...
+
+
+@runtime_checkable
 class LocatedDataset(Protocol):
     """A dataset read from a manifest or folder at ``path`` (caches of what is learned from it,
     such as a judge, can then live beside it)."""
@@ -491,4 +511,5 @@ ABILITIES: dict[str, type] = {
     "minimum duration": DeclaresMinimumDuration,
     "schedulers": ListsSchedulers,
     "transcriber": Transcriber,
+    "state merging": MergesState,
 }

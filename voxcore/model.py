@@ -134,7 +134,8 @@ class VoxModel(torch.nn.Module):
         return result
 
     def sample(self, condition: Condition, *, num_inference_steps: int, guidance_scale: float,
-               scheduler: str, generator: torch.Generator | None = None) -> torch.Tensor:
+               scheduler: str,
+               generator: torch.Generator | list[torch.Generator] | None = None) -> torch.Tensor:
         """The generator's images for ``condition`` (see :meth:`ImageGenerator.generate`)."""
         with self.blame("generator", "sampling"):
             return self.generator_part.generate(
@@ -143,7 +144,7 @@ class VoxModel(torch.nn.Module):
 
     def edit(self, images: torch.Tensor, condition: Condition, *, strength: float,
              num_inference_steps: int, guidance_scale: float, scheduler: str,
-             generator: torch.Generator | None = None) -> torch.Tensor:
+             generator: torch.Generator | list[torch.Generator] | None = None) -> torch.Tensor:
         """The generator's edit of ``images`` under ``condition``
         (:class:`~voxcore.interfaces.SupportsEditing`)."""
         self.require_editing()

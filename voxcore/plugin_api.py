@@ -1,4 +1,4 @@
-"""The plugin API (version 1): everything a voxcore plugin may import from voxcore.
+"""The plugin API (version 2): everything a voxcore plugin may import from voxcore.
 
 A plugin imports voxcore only from here (and its tests also from :mod:`voxcore.testing`);
 every other module of voxcore is internal and may change in any release. The API follows
@@ -36,7 +36,8 @@ What is here:
   :func:`sinusoidal_positions`, :func:`pad_features`), diffusion generators
   (:class:`LearnedNullCondition`, :func:`diffusion_loss`, :func:`diffusion_target`,
   :func:`masked_tokens`, :func:`random_timesteps`, :func:`seeded_randn`,
-  :func:`replace_dropped`, :func:`stack_conditions`, :func:`check_condition`,
+  :func:`seeded_generators`, :func:`generator_for_item`, :func:`replace_dropped`,
+  :func:`stack_conditions`, :func:`check_condition`,
   :func:`check_drop`, :func:`check_edit`, :func:`check_images_shape`,
   :func:`min_snr_weights`, :func:`pad_tokens`), metrics (:class:`TensorState`,
   :class:`RunningGaussian`, :func:`frechet_distance`);
@@ -105,6 +106,7 @@ from voxcore.interfaces import (
     ImageGenerator,
     ListsSchedulers,
     LocatedDataset,
+    MergesState,
     Metric,
     Preparation,
     Sample,
@@ -147,11 +149,13 @@ if TYPE_CHECKING:
         check_images_shape,
         diffusion_loss,
         diffusion_target,
+        generator_for_item,
         masked_tokens,
         min_snr_weights,
         pad_tokens,
         random_timesteps,
         replace_dropped,
+        seeded_generators,
         seeded_randn,
         stack_conditions,
     )
@@ -177,7 +181,8 @@ __all__ = [
     "Condition", "ConfigProblem",
     "Dataset", "DatasetBuilder", "DatasetError", "DatasetRef", "DeclaresMinimumDuration",
     "EncoderRef", "EvalBatch", "HasWeightsFingerprint", "ImageGenerator", "LearnedNullCondition",
-    "ListsSchedulers", "LoadedRun", "LocatedDataset", "ManifestDataset", "Metric", "Precision",
+    "ListsSchedulers", "LoadedRun", "LocatedDataset", "ManifestDataset", "MergesState", "Metric",
+    "Precision",
     "Preparation", "PreparationMissing", "PretrainedNotFoundError", "PretrainedSource",
     "RecipeError", "RecipeIssue", "ResolvedRecipe", "RunDir", "RunningGaussian", "Sample",
     "SampleList", "SelfAttention", "SpeechEncoder", "SpeechFeatures", "SupportsEditing",
@@ -193,13 +198,14 @@ __all__ = [
     "masked_tokens", "min_snr_weights", "pad_features", "pad_tokens", "parse_overrides",
     "prompt_inputs", "pydantic_issues", "random_timesteps", "read_manifest", "replace_dropped",
     "resolve_pretrained", "save_image", "save_module", "save_tensors", "seeded_randn",
+    "seeded_generators", "generator_for_item",
     "settings_with", "sinusoidal_positions", "stack_conditions", "to_mono_batch", "to_pil",
     "train", "unique_names",
     "write_manifest", "write_text_atomic", "zero_padding",
 ]
 
 #: The version of this surface (see the module docstring).
-API_VERSION = 1
+API_VERSION = 2
 
 #: Names that need torch, by the module they are imported from on first use.
 _LAZY: dict[str, str] = {
@@ -208,7 +214,8 @@ _LAZY: dict[str, str] = {
     **dict.fromkeys(("NULL_INIT_STD", "LearnedNullCondition", "check_condition", "check_drop",
                      "check_edit", "check_images_shape", "diffusion_loss", "diffusion_target",
                      "masked_tokens", "min_snr_weights", "pad_tokens", "random_timesteps",
-                     "replace_dropped", "seeded_randn", "stack_conditions"),
+                     "replace_dropped", "seeded_randn", "seeded_generators", "generator_for_item",
+                     "stack_conditions"),
                     "voxcore.conditioning"),
     "TensorState": "voxcore.metric_state",
     **dict.fromkeys(("SelfAttention", "TransformerBlock", "masked_mean", "sinusoidal_positions",

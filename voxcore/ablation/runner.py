@@ -111,15 +111,21 @@ def _train_and_evaluate(plan: AblationPlan, run: PlannedRun, prefix: str) -> Non
                           ("--batch-size", evaluate.batch_size)):
         if value is not None:
             command += [option, str(value)]
-    session["evaluate_wall_seconds"] = _voxcore(command, log_file, plan.spec.threads)
+    session["evaluate_wall_seconds"] = _voxcore(command, log_file, plan.spec.threads,
+                                                processes=evaluate.processes)
     _append_session(run.run_dir, session)
     log.info("%s: done (train %.0f s, evaluate %.0f s)", prefix,
              session.get("train_wall_seconds", 0.0), session["evaluate_wall_seconds"])
 
 
-def _voxcore(arguments: list[str], log_file: Path, threads: int | None) -> float:
-    """Run ``voxcore ARGUMENTS`` in a child process, output to ``log_file``; wall seconds."""
-    command = [sys.executable, "-m", "voxcore.cli", *arguments]
+def _voxcore(arguments: list[str], log_file: Path, threads: int | None,
+             processes: int = 1) -> float:
+    """Run ``voxcore ARGUMENTS`` in a child process (``processes`` of them under ``accelerate
+    launch``), output to ``log_file``; wall seconds."""
+    launcher = ["-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes",
+                str(processes), "--num_machines", "1", "--dynamo_backend", "no"]
+    command = [sys.executable, *(launcher if processes > 1 else []), "-m", "voxcore.cli",
+               *arguments]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     if threads is not None:
         env.update({name: str(threads) for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS")})

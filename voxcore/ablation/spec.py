@@ -74,6 +74,9 @@ class EvaluateSpec(_Strict):
                                     description="prompts drawn at random (--num-samples)")
     batch_size: int | None = Field(default=None, ge=1, description="images per batch")
     seed: int = 0
+    processes: int = Field(default=1, ge=1, description="evaluate each run in this many "
+                                                        "processes (accelerate launch; one GPU "
+                                                        "each, or CPU processes), metrics merged")
 
     @property
     def folder_name(self) -> str:

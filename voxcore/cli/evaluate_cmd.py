@@ -18,7 +18,9 @@ def add_parser(commands: Any) -> None:
                     "and the metrics' running state are written batch by batch, so a killed "
                     "evaluation re-run with the same options continues where it stopped. "
                     "Writes RUN_DIR/eval/[DATA-]SPLIT/{metrics.json,report.md,samples.png,"
-                    "images/}.")
+                    "images/}. Under 'accelerate launch --num_processes N -m voxcore.cli "
+                    "evaluate ...' the prompts are split among the N processes (one GPU each) "
+                    "and their metrics merged: the same results as one process.")
     parser.add_argument("run_dir", metavar="RUN_DIR", type=Path,
                         help="a 'voxcore train' run or a 'voxcore export' folder")
     parser.add_argument("--data", metavar="NAME",
@@ -38,6 +40,9 @@ def add_parser(commands: Any) -> None:
                         help="folder for the results (default RUN_DIR/eval/[DATA-]SPLIT)")
     parser.add_argument("--restart", action="store_true",
                         help="discard an unfinished or finished evaluation in the folder")
+    parser.add_argument("--device", default="auto",
+                        help="where the model runs: auto (a GPU when there is one; under "
+                             "accelerate launch, each process's own), cpu, cuda, cuda:N")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(run=run)
 
@@ -47,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
     from voxcore.cli.logs import configure_logging
     from voxcore.errors import UserError
     from voxcore.evaluation import evaluate
+    from voxcore.processes import current_processes
 
     configure_logging()
     for option in ("num_samples", "limit", "batch_size"):
@@ -55,8 +61,9 @@ def run(args: argparse.Namespace) -> int:
             raise UserError(f"--{option.replace('_', '-')} must be at least 1, got {value}")
     report = evaluate(args.run_dir, data=args.data, split=args.split, limit=args.limit,
                       num_samples=args.num_samples, batch_size=args.batch_size, seed=args.seed,
-                      out_dir=args.out, restart=args.restart,
+                      out_dir=args.out, restart=args.restart, device=args.device,
                       progress=not args.no_progress and sys.stderr.isatty())
-    print(json.dumps(report["metrics"], indent=2))
-    print(f"written to {report['folder']}/metrics.json")
+    if current_processes(args.device).main:
+        print(json.dumps(report["metrics"], indent=2))
+        print(f"written to {report['folder']}/metrics.json")
     return 0

@@ -18,6 +18,7 @@ import pytest
 import torch
 
 from voxcore.interfaces import (
+    Condition,
     DeclaresMinimumDuration,
     HasWeightsFingerprint,
     ImageGenerator,
@@ -48,13 +49,16 @@ class EditingSuite(GeneratorSuite):
     edit_steps: int = 4
 
     def edit(self, generator: Any, images: torch.Tensor, strength: float,
-             seed: int = 5) -> torch.Tensor:
-        """``generator.edit`` of ``images`` under a random condition, seeded."""
-        condition = self.condition(generator, lengths=[3] * images.shape[0])
+             seed: int = 5, condition: Condition | None = None,
+             rng: torch.Generator | list[torch.Generator] | None = None) -> torch.Tensor:
+        """``generator.edit`` of ``images`` under a random condition (or ``condition``),
+        seeded (or drawn with ``rng``)."""
+        if condition is None:
+            condition = self.condition(generator, lengths=[3] * images.shape[0])
         edited: torch.Tensor = generator.edit(images, condition, strength=strength,
                               num_inference_steps=self.edit_steps,
                               guidance_scale=self.guidance_scale, scheduler=self.schedulers[0],
-                              generator=self.rng(seed))
+                              generator=self.rng(seed) if rng is None else rng)
         return edited
 
     def test_has_the_editing_ability(self) -> None:
@@ -74,6 +78,23 @@ class EditingSuite(GeneratorSuite):
             first.max()) <= 1.0, "edit must return finite pixels in [0, 1]"
         torch.testing.assert_close(first, self.edit(generator, images, 0.6),
                                    msg=lambda m: f"edit under one seed changed: {m}")
+
+    def test_edits_with_their_own_generators_do_not_depend_on_the_batch(self) -> None:
+        generator: Any = self.make_generator()
+        self.module(generator).eval()
+        images = self.images(generator)
+        batch = images.shape[0]
+        condition = self.condition(generator, lengths=[3] * batch)
+        together = self.edit(generator, images, 0.6, condition=condition,
+                             rng=self.rngs(8, batch))
+        for index in range(batch):
+            alone = self.edit(generator, images[index:index + 1], 0.6,
+                              condition=self.item(condition, index), rng=[self.rng(8 + index)])
+            torch.testing.assert_close(together[index:index + 1], alone,
+                                       atol=self.batch_image_atol, rtol=0,
+                                       msg=lambda m, index=index: (  # type: ignore[misc]
+                f"edit of item {index} in a batch with one generator per item differs from "
+                f"the same edit alone with its generator (use generator[i] for item i). {m}"))
 
     def test_low_strength_leaves_less_to_the_noise(self) -> None:
         # At a low strength the edit is mostly the image, so two seeds give close results; at

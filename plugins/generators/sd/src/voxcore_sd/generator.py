@@ -43,6 +43,7 @@ from voxcore.plugin_api import (
     check_images_shape,
     diffusion_loss,
     diffusion_target,
+    generator_for_item,
     masked_tokens,
     random_timesteps,
     seeded_randn,
@@ -219,7 +220,7 @@ class StableDiffusionGenerator(LearnedNullCondition, nn.Module):
         num_inference_steps: int,
         guidance_scale: float,
         scheduler: str,
-        generator: torch.Generator | None = None,
+        generator: torch.Generator | list[torch.Generator] | None = None,
     ) -> torch.Tensor:
         """Sample one image per item through the stock diffusers pipeline, ``[B, 3, R, R]``.
 
@@ -228,7 +229,8 @@ class StableDiffusionGenerator(LearnedNullCondition, nn.Module):
         prompt is the learned null condition, repeated to the same length (attention over
         repeated copies of a token set equals attention over the set, so this is exact).
         Classifier-free guidance applies when ``guidance_scale > 1``, as in diffusers. The
-        starting latents of the whole batch are drawn first with ``generator``.
+        starting latents of the whole batch are drawn first with ``generator`` (a list: item
+        ``i``'s with ``generator[i]``, which also draws its sampler noise).
         """
         if num_inference_steps < 1:
             raise ValueError(f"num_inference_steps must be at least 1, got {num_inference_steps}")
@@ -245,7 +247,8 @@ class StableDiffusionGenerator(LearnedNullCondition, nn.Module):
             latents = pipeline(
                 **inputs, num_inference_steps=num_inference_steps,
                 guidance_scale=guidance_scale, height=self.resolution, width=self.resolution,
-                latents=noise[index:index + 1].to(self.unet.dtype), generator=generator,
+                latents=noise[index:index + 1].to(self.unet.dtype),
+                generator=generator_for_item(generator, index),
                 output_type="latent", return_dict=False)[0]
             images.append(self.decode_latents(latents))
         return torch.cat(images)
@@ -260,14 +263,14 @@ class StableDiffusionGenerator(LearnedNullCondition, nn.Module):
         num_inference_steps: int,
         guidance_scale: float,
         scheduler: str,
-        generator: torch.Generator | None = None,
+        generator: torch.Generator | list[torch.Generator] | None = None,
     ) -> torch.Tensor:
         """Redraw ``images`` (``[B, 3, R, R]`` in ``[0, 1]``) under ``condition`` (SDEdit).
 
         Goes through the stock img2img pipeline: each image is encoded, noised to
         ``strength`` (0 keeps it, 1 redraws from pure noise) and denoised for
         ``strength * num_inference_steps`` steps with the condition. Noise is drawn with
-        ``generator``, one item after the other.
+        ``generator``, one item after the other (a list: item ``i``'s with ``generator[i]``).
         """
         batch = condition.tokens.shape[0]
         check_edit(images, batch, self.resolution, strength, self._name)
@@ -282,7 +285,8 @@ class StableDiffusionGenerator(LearnedNullCondition, nn.Module):
             latents = pipe(**self.pipeline_inputs(condition, index),
                            image=images[index:index + 1].float(), strength=strength,
                            num_inference_steps=num_inference_steps,
-                           guidance_scale=guidance_scale, generator=generator,
+                           guidance_scale=guidance_scale,
+                           generator=generator_for_item(generator, index),
                            output_type="latent", return_dict=False)[0]
             edited.append(self.decode_latents(latents))
         return torch.cat(edited)

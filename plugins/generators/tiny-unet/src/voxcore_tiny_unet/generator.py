@@ -135,13 +135,14 @@ class TinyUnetGenerator(LearnedNullCondition, nn.Module):
         num_inference_steps: int,
         guidance_scale: float,
         scheduler: str,
-        generator: torch.Generator | None = None,
+        generator: torch.Generator | list[torch.Generator] | None = None,
     ) -> torch.Tensor:
         """Sample one image per item of ``condition``: float ``[B, 3, R, R]`` in ``[0, 1]``.
 
         ``scheduler`` is ``"ddim"``, ``"dpm-solver++"`` or ``"ddpm"``; with
         ``guidance_scale != 1`` classifier-free guidance against the learned null condition
-        is applied. The initial (and any DDPM) noise is drawn with ``generator``.
+        is applied. The initial (and any DDPM) noise is drawn with ``generator`` (a list: item
+        ``i``'s with ``generator[i]``, as diffusers' schedulers do).
         """
         sampler = build_sampling_scheduler(scheduler, self.config)
         if num_inference_steps < 1:
@@ -166,7 +167,7 @@ class TinyUnetGenerator(LearnedNullCondition, nn.Module):
         num_inference_steps: int,
         guidance_scale: float,
         scheduler: str,
-        generator: torch.Generator | None = None,
+        generator: torch.Generator | list[torch.Generator] | None = None,
     ) -> torch.Tensor:
         """Redraw ``images`` (``[B, 3, R, R]`` in ``[0, 1]``) under ``condition`` (SDEdit).
 
@@ -192,7 +193,7 @@ class TinyUnetGenerator(LearnedNullCondition, nn.Module):
 
     def _sample(self, sample: torch.Tensor, sampler: Any, timesteps: torch.Tensor,
                 condition: Condition, guidance_scale: float,
-                generator: torch.Generator | None) -> torch.Tensor:
+                generator: torch.Generator | list[torch.Generator] | None) -> torch.Tensor:
         """Run ``sampler`` over ``timesteps`` from ``sample``; images in ``[0, 1]``."""
         guided = guidance_scale != 1.0
         if guided:

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from voxcore.interfaces import EvalBatch
-from voxcore.testing import MetricSuite
+from voxcore.testing import MergesStateSuite, MetricSuite
 
 
 class MeanBrightness:
@@ -43,6 +43,26 @@ class TestMeanBrightness(MetricSuite):
         return MeanBrightness()
 
 
+class MergingBrightness(MeanBrightness):
+    """Correct: the sums and counts of two processes add up."""
+
+    def merge_state(self, state: Mapping[str, torch.Tensor]) -> None:
+        self.sums = self.sums + state["sums"]
+        self.count = self.count + state["count"]
+
+
+class TestMergingBrightness(MergesStateSuite):
+    def build_metric(self) -> MergingBrightness:
+        return MergingBrightness()
+
+
+class OverwritingMerge(MergingBrightness):
+    """Bug: merging replaces the state instead of adding to it (only the last process counts)."""
+
+    def merge_state(self, state: Mapping[str, torch.Tensor]) -> None:
+        self.load_state_dict(state)
+
+
 class MeanOfBatchMeans(MeanBrightness):
     """Averages per-batch means: the result depends on how images are split into batches."""
 
@@ -71,3 +91,13 @@ def test_suite_catches_a_state_that_does_not_resume(tmp_path) -> None:  # type: 
     suite.build_metric = ForgetfulState  # type: ignore[assignment,method-assign]
     with pytest.raises(AssertionError, match="resumed"):
         suite.test_state_round_trip_resumes(tmp_path)
+
+
+def test_suite_catches_a_merge_that_overwrites(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    suite = TestMergingBrightness()
+    suite.build_metric = OverwritingMerge  # type: ignore[assignment,method-assign]
+    with pytest.raises(AssertionError, match="two processes' saved states merged"):
+        suite.test_states_of_two_processes_merge_into_the_whole(tmp_path)
+    with pytest.raises(AssertionError, match="has no merge_state"):
+        suite.build_metric = MeanBrightness  # type: ignore[assignment,method-assign]
+        suite.test_has_the_state_merging_ability()

@@ -97,13 +97,17 @@ def pixels(folder: Path) -> dict[str, np.ndarray]:
             for path in sorted(folder.glob("*.png"))}
 
 
+def five_utterances(toy: dict[str, Path]) -> list[str]:
+    audio = [str(path) for path in sorted(toy["manifest"].parent.glob("a*.wav"))][:5]
+    assert len(audio) == 5
+    return audio
+
+
 @pytest.mark.slow
 def test_an_image_does_not_depend_on_the_batch_it_was_drawn_in(
     toy: dict[str, Path], trained: tuple[Path, subprocess.CompletedProcess[str]]
 ) -> None:
-    run, data = trained[0], toy["manifest"].parent
-    audio = [str(path) for path in sorted(data.glob("a*.wav"))][:5]
-    assert len(audio) == 5
+    run, audio = trained[0], five_utterances(toy)
     outs = {}
     for size in ("1", "2", "5"):
         outs[size] = toy["tmp"] / f"batched-{size}"
@@ -261,8 +265,7 @@ def test_evaluation_split_among_two_processes_equals_one_process_and_resumes_aft
 def test_generate_splits_many_files_among_two_processes(
     toy: dict[str, Path], trained: tuple[Path, subprocess.CompletedProcess[str]]
 ) -> None:
-    run, data = trained[0], toy["manifest"].parent
-    audio = [str(path) for path in sorted(data.glob("a*.wav"))][:5]
+    run, audio = trained[0], five_utterances(toy)
     one, two = toy["tmp"] / "gen-one", toy["tmp"] / "gen-two"
     voxcore(toy, "generate", str(run), "--audio", *audio, "--out", str(one), "--steps", "3",
             "--seed", "4")

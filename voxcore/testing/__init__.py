@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from voxcore.testing.data import DatasetBuilderSuite, DatasetSuite
     from voxcore.testing.encoder import EncoderSuite
     from voxcore.testing.generator import GeneratorSuite
-    from voxcore.testing.metric import MetricSuite
+    from voxcore.testing.metric import MergesStateSuite, MetricSuite
     from voxcore.testing.text_encoder import TextEncoderSuite
 
 _ABILITIES = ("EditingSuite", "GradientCheckpointingSuite", "InteropSuite", "LatentCacheSuite",
@@ -47,8 +47,9 @@ _ABILITIES = ("EditingSuite", "GradientCheckpointingSuite", "InteropSuite", "Lat
 
 __all__ = ["BottleneckSuite", "DatasetBuilderSuite", "DatasetSuite", "EditingSuite",
            "EncoderSuite", "GeneratorSuite",
-           "GradientCheckpointingSuite", "InteropSuite", "LatentCacheSuite", "MetricSuite",
-           "MinimumDurationSuite", "PreparationSuite", "SchedulersSuite", "TextEncoderSuite",
+           "GradientCheckpointingSuite", "InteropSuite", "LatentCacheSuite", "MergesStateSuite",
+           "MetricSuite", "MinimumDurationSuite", "PreparationSuite", "SchedulersSuite",
+           "TextEncoderSuite",
            "TranscriberSuite", "WeightsFingerprintSuite", "register_for_test", "reset_plugins",
            "run_preparation", "small_ablation", "QUICK_TRAINING",
            "train_one_variant_offline"]
@@ -58,6 +59,7 @@ _MODULES = {
     "BottleneckSuite": "voxcore.testing.bottleneck",
     "GeneratorSuite": "voxcore.testing.generator",
     "MetricSuite": "voxcore.testing.metric",
+    "MergesStateSuite": "voxcore.testing.metric",
     "TextEncoderSuite": "voxcore.testing.text_encoder",
     **dict.fromkeys(_ABILITIES, "voxcore.testing.abilities"),
     "DatasetSuite": "voxcore.testing.data",

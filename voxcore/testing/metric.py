@@ -6,6 +6,9 @@ metric needs references, transcripts or labels, :meth:`MetricSuite.make_batch`):
     class TestMyMetric(MetricSuite):
         def build_metric(self):
             return MyMetric(MyMetricConfig())
+
+A metric whose running states merge (``merge_state``, so an evaluation can be split among
+processes) subclasses :class:`MergesStateSuite` instead.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from pathlib import Path
 
 import torch
 
-from voxcore.interfaces import EvalBatch, Metric
+from voxcore.interfaces import EvalBatch, MergesState, Metric
 from voxcore.io import load_tensors, save_tensors
 
 
@@ -116,3 +119,35 @@ class MetricSuite:
         resumed.load_state_dict(load_tensors(path))
         resumed.update(batches[1])
         self._assert_same(expected, resumed.compute(), "resumed from a saved state")
+
+
+class MergesStateSuite(MetricSuite):
+    """:class:`~voxcore.interfaces.MergesState` (the metric can be evaluated split among
+    processes): two processes' saved states merged give the values of one process. Subclass
+    it instead of :class:`MetricSuite` for such a metric."""
+
+    def test_has_the_state_merging_ability(self) -> None:
+        metric = self.build_metric()
+        assert isinstance(metric, MergesState), (
+            f"{type(metric).__name__} has no merge_state(state) "
+            "(voxcore.plugin_api.TensorState provides it)")
+
+    def test_states_of_two_processes_merge_into_the_whole(self, tmp_path: Path) -> None:
+        batches = [self.make_batch(9), self.make_batch(10), self.make_batch(11)]
+        whole = self._values(self.build_metric(), batches)
+        shares = []  # as two processes leave them: one saved state each
+        for index, share in enumerate((batches[:1], batches[1:])):
+            process = self.build_metric()
+            process.reset()
+            for batch in share:
+                process.update(batch)
+            path = tmp_path / f"state-{index}-of-2.safetensors"
+            save_tensors(path, process.state_dict())
+            shares.append(path)
+        merged = self.build_metric()
+        merged.reset()
+        merged.load_state_dict(load_tensors(shares[0]))
+        assert isinstance(merged, MergesState)
+        merged.merge_state(load_tensors(shares[1]))
+        self._assert_same(whole, merged.compute(),
+                          "one process vs two processes' saved states merged (merge_state)")

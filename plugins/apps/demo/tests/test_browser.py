@@ -161,7 +161,9 @@ def test_upload_generate_error_and_compare_in_chromium(
         uploads = next(line.split("uploads kept in ")[1].split(" until")[0]
                        for line in one.lines if "uploads kept in" in line)
         assert Path(uploads).is_dir()
-    assert not Path(uploads).exists(), "the server left its uploads behind"
+    assert not Path(uploads).exists(), (
+        f"the server (exit status {one.stop()}) left its uploads behind: "
+        f"{sorted(str(p) for p in Path(uploads).rglob('*'))[:10]}\n{one.log[-2000:]}")
 
     with DemoServer([runs / "speech", runs / "text"]) as two:
         page = Page(browser, two.url)

@@ -12,14 +12,14 @@ from voxcore_judge.judge import Judge
 from voxcore_judge.metric import JudgeMetric
 
 from voxcore.plugin_api import EvalBatch, Metric
-from voxcore.testing.metric import MetricSuite
+from voxcore.testing.metric import MergesStateSuite
 
 Render = Any  # conftest.render_shapes
 
 SWAP = {"circle": "square", "square": "circle", "dark": "bright", "bright": "dark"}
 
 
-class TestJudge(MetricSuite):
+class TestJudge(MergesStateSuite):
     batch_size = 8
 
     @pytest.fixture(autouse=True)

@@ -16,7 +16,7 @@ from voxcore_metrics.clipscore import (
 )
 
 from voxcore.plugin_api import EvalBatch, PretrainedNotFoundError
-from voxcore.testing import MetricSuite
+from voxcore.testing import MergesStateSuite
 
 TRANSCRIPTS = ["a red apple on a table", "two dogs run on the beach", "a man rides a bike",
                "snow covers the quiet village", "a bowl of hot soup", "an old clock tower"]
@@ -37,7 +37,7 @@ def clip_folder(tiny_clip: Path) -> Path:
     return tiny_clip
 
 
-class TestCLIPScoreSuite(MetricSuite):
+class TestCLIPScoreSuite(MergesStateSuite):
     @pytest.fixture(autouse=True)
     def _folder(self, tiny_clip: Path) -> None:
         self.folder = tiny_clip

@@ -13,7 +13,7 @@ from voxcore_metrics.testing import emotion_images, write_emoset
 
 from voxcore.cli import main
 from voxcore.plugin_api import EvalBatch, UserError
-from voxcore.testing import MetricSuite
+from voxcore.testing import MergesStateSuite
 
 TRAIN_ARGS = ["--model", "test_resnet", "--resolution", "32", "--epochs", "3",
               "--batch-size", "16", "--lr", "3e-3", "--seed", "0"]
@@ -81,7 +81,7 @@ def test_emotions_outside_the_classes_are_skipped_and_counted(trained: Path) -> 
     assert values["emo_a_classifier_heldout"] >= 80.0
 
 
-class TestEmoASuite(MetricSuite):
+class TestEmoASuite(MergesStateSuite):
     @pytest.fixture(autouse=True)
     def _classifier(self, trained: Path) -> None:
         self.folder = trained

@@ -20,7 +20,7 @@ from voxcore_metrics.fid import (
 from voxcore_metrics.testing import random_fid_inception
 
 from voxcore.plugin_api import EvalBatch, UserError, load_tensors, save_tensors
-from voxcore.testing import MetricSuite
+from voxcore.testing import MergesStateSuite
 
 
 @cache
@@ -34,7 +34,7 @@ def fid_metric(**kwargs: object) -> FIDMetric:
 
 
 @pytest.mark.slow  # every compute() is two eigendecompositions of 2048 x 2048
-class TestFIDSuite(MetricSuite):
+class TestFIDSuite(MergesStateSuite):
     def build_metric(self) -> FIDMetric:
         return fid_metric()
 

@@ -74,7 +74,18 @@ def run(args: argparse.Namespace) -> int:
     try:
         return _serve(args, uploads)
     finally:
-        shutil.rmtree(uploads, ignore_errors=True)
+        _remove(uploads)
+
+
+def _remove(folder: Path, attempts: int = 20) -> None:
+    """Remove ``folder``; Gradio's worker threads may still be writing a file into it while it
+    shuts down, so try again until it is gone."""
+    for _ in range(attempts):
+        shutil.rmtree(folder, ignore_errors=True)
+        if not folder.exists():
+            return
+        time.sleep(0.25)
+    logger.warning("could not remove the uploads folder %s; remove it by hand", folder)
 
 
 def _serve(args: argparse.Namespace, uploads: Path) -> int:

@@ -28,14 +28,17 @@ def free_port() -> int:
 
 class DemoServer:
     """``voxcore demo RUNS --port PORT [options]`` started in a child process; ``url`` is
-    set once it serves. ``log`` is what it has written so far (stdout and stderr)."""
+    set once it serves. ``log`` is what it has written so far (stdout and stderr). It gets
+    ``timeout`` seconds to start and ``stop_timeout`` to stop after Ctrl+C (then it is
+    killed)."""
 
     def __init__(self, runs: Sequence[Path], *options: str, port: int | None = None,
-                 timeout: float = 300.0) -> None:
+                 timeout: float = 300.0, stop_timeout: float = 90.0) -> None:
         self.port = port or free_port()
         self.command = [sys.executable, "-m", "voxcore.cli", "demo", *map(str, runs),
                         "--port", str(self.port), *options]
         self.timeout = timeout
+        self.stop_timeout = stop_timeout
         self.url = ""
         self.startup_seconds = 0.0
         self.lines: list[str] = []
@@ -90,7 +93,7 @@ class DemoServer:
         if self._process.poll() is None:
             self._process.send_signal(2)
             try:
-                self._process.wait(timeout=30)
+                self._process.wait(timeout=self.stop_timeout)
             except subprocess.TimeoutExpired:
                 self._process.kill()
                 self._process.wait()

@@ -136,13 +136,22 @@ class JudgeMetric(TensorState):
 
     def load_state_dict(self, state: Mapping[str, torch.Tensor]) -> None:
         """Restore a state from :meth:`state_dict` of a metric with the same judge."""
+        super().load_state_dict(self._counts_of(state))
+
+    def merge_state(self, state: Mapping[str, torch.Tensor]) -> None:
+        """Add another process's state (:meth:`state_dict` of a metric with the same judge)."""
+        super().merge_state(self._counts_of(state))
+
+    def _counts_of(self, state: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """``state`` without its judge key, once the key is checked to be this judge's."""
         if "judge_key" not in state:
             raise KeyError(f"judge metric state has keys {sorted(state)}, expected a judge_key")
         saved_key = bytes(state["judge_key"].tolist()).decode("ascii", errors="replace")
         if saved_key != self.judge.key:
             raise ValueError(f"this state was accumulated by judge {saved_key}, not by this "
-                             f"metric's judge {self.judge.key}; its counts cannot be resumed")
-        super().load_state_dict({k: v for k, v in state.items() if k != "judge_key"})
+                             f"metric's judge {self.judge.key}; its counts cannot be resumed "
+                             "or merged")
+        return {k: v for k, v in state.items() if k != "judge_key"}
 
     def _targets(self, batch: EvalBatch, label: str, size: int) -> torch.Tensor:
         if label not in batch.labels:

@@ -83,3 +83,24 @@ def test_a_text_run_beside_a_cascade_gets_what_the_cascade_heard(
     assert answers[0].heard == answers[1].heard == "a ring on the left"
     _, typed = service.generate(tmp_path / "a.wav", "one bar", Controls())
     assert typed[1].heard == "one bar"  # a typed sentence wins over what was heard
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stop", ["SIGINT", "SIGTERM"])
+def test_the_server_stops_on_a_signal_and_removes_its_uploads(quickstart_runs: Path,
+                                                               stop: str) -> None:
+    import signal
+    import time
+
+    from voxcore_demo.server import DemoServer
+
+    with DemoServer([quickstart_runs / "runs" / "speech"]) as server:
+        uploads = next(Path(line.split("uploads kept in ")[1].split(" until")[0])
+                       for line in server.lines if "uploads kept in" in line)
+        assert uploads.is_dir()
+        (uploads / "left-by-a-request.wav").write_bytes(b"RIFF")
+        began = time.monotonic()
+        server._process.send_signal(getattr(signal, stop))  # type: ignore[union-attr]
+        server._process.wait(timeout=60)  # type: ignore[union-attr]
+        assert time.monotonic() - began < 60
+    assert not uploads.exists(), server.log[-2000:]

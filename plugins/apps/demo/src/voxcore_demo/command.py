@@ -6,8 +6,10 @@ import argparse
 import logging
 import os
 import shutil
+import signal
 import socket
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -77,6 +79,35 @@ def run(args: argparse.Namespace) -> int:
         _remove(uploads)
 
 
+#: Seconds the server may take to stop after Ctrl+C (or SIGTERM) before it exits anyway.
+STOP_SECONDS = 15.0
+
+
+def _stop_on_signals(uploads: Path) -> None:
+    """Ctrl+C and SIGTERM stop the server; if stopping hangs (a web-server thread waiting on
+    an open browser connection), it removes the uploads and exits after :data:`STOP_SECONDS`."""
+    armed: list[threading.Timer] = []
+
+    def interrupted(number: int, frame: object) -> None:
+        if not armed:
+            timer = threading.Timer(STOP_SECONDS, _exit_anyway, args=(uploads,))
+            timer.daemon = True
+            timer.start()
+            armed.append(timer)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, interrupted)
+    signal.signal(signal.SIGTERM, interrupted)
+
+
+def _exit_anyway(uploads: Path) -> None:
+    logger.warning("the server did not stop within %.0f s; removing its uploads and exiting",
+                   STOP_SECONDS)
+    _remove(uploads, attempts=4)
+    logging.shutdown()
+    os._exit(0)
+
+
 def _remove(folder: Path, attempts: int = 20) -> None:
     """Remove ``folder``; Gradio's worker threads may still be writing a file into it while it
     shuts down, so try again until it is gone."""
@@ -115,6 +146,7 @@ def _serve(args: argparse.Namespace, uploads: Path) -> int:
     except OSError as exc:
         raise UserError(f"cannot listen on {args.host}:{args.port} ({exc}); is another "
                         "server using the port? Pick another with --port") from exc
+    _stop_on_signals(uploads)
     logger.info("serving %d run(s) at %s (started in %.1f s; uploads kept in %s until it "
                 "stops); Ctrl+C stops", len(service.runs), local_url,
                 time.perf_counter() - started, uploads)

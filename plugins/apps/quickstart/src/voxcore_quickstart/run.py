@@ -115,7 +115,7 @@ def _build_dataset(data_dir: Path, size: int, seed: int) -> None:
         log.info("reusing the VoxShapes dataset in %s", data_dir)
 
 
-def _mood_grid(out: Path, runs: dict[str, LoadedRun]) -> tuple[Path, str, list[str]]:
+def _mood_grid(out: Path, runs: dict[str, LoadedRun]) -> tuple[Path, str]:
     """Rows: moods; columns: real image, speech model, text model, for one sentence."""
     resolved = runs["speech"].resolved
     test = resolved.eval_data[0]
@@ -140,7 +140,7 @@ def _mood_grid(out: Path, runs: dict[str, LoadedRun]) -> tuple[Path, str, list[s
     path = out / "mood_grid.png"
     save_image(image_grid(tiles, columns=3, scale=4, row_labels=moods,
                           column_labels=["real", "speech", "text"]), path)
-    return path, content, moods
+    return path, content
 
 
 def _one_sentence_per_mood(samples: Sequence[Sample]) -> tuple[list[Sample], str]:
@@ -162,12 +162,12 @@ def _report_text(
     paths: dict[str, str],
     timings: dict[str, float],
     seconds: float,
-    grid: tuple[Path, str, list[str]],
+    grid: tuple[Path, str],
     size: int,
     out: Path,
     heard: dict[str, float],
 ) -> str:
-    path, content, moods = grid
+    path, content = grid
     speech, text = metrics["speech"], metrics["text"]
 
     def cell(values: dict[str, float], key: str) -> str:

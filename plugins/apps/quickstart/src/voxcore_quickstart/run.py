@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from voxcore_voxshapes import VoxShapesBuildConfig, VoxShapesBuilder
-from voxcore_voxshapes.moods import MOODS
+from voxcore_voxshapes import MOOD_NAMES, VoxShapesBuildConfig, VoxShapesBuilder
 
 from voxcore.plugin_api import (
     LoadedRun,
@@ -190,7 +189,7 @@ def _report_text(
         "",
         f"Speech minus text, mood accuracy: "
         f"{speech.get('mood_accuracy', 0.0) - text.get('mood_accuracy', 0.0):+.1f} points "
-        f"(the transcript never says the mood; chance is {100 / len(MOODS):.0f}%).",
+        f"(the transcript never says the mood; chance is {100 / len(MOOD_NAMES):.0f}%).",
         "",
         f"The judge on real test images: content {cell(speech, 'real_content_accuracy')}%, "
         f"mood {cell(speech, 'real_mood_accuracy')}%.",

@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 from voxcore.plugin_api import hookimpl
 from voxcore_voxshapes.config import DEFAULT_VOICES, SPLITS, VoxShapesBuildConfig, VoxShapesConfig
+from voxcore_voxshapes.moods import MOOD_NAMES
 
 if TYPE_CHECKING:
     from voxcore_voxshapes.build import VoxShapesBuilder
 
-__all__ = ["DEFAULT_VOICES", "SPLITS", "VoxShapesBuildConfig", "VoxShapesBuilder",
+__all__ = ["DEFAULT_VOICES", "MOOD_NAMES", "SPLITS", "VoxShapesBuildConfig", "VoxShapesBuilder",
            "VoxShapesConfig", "voxcore_register_datasets", "voxcore_register_dataset_builders"]
 
 

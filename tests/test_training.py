@@ -279,6 +279,12 @@ def test_generate_splits_many_files_among_two_processes(
     assert list(first) == list(second) and len(first) == 5
     for name in first:
         assert int(np.abs(first[name] - second[name]).max()) <= 1, name
+    # more processes than files: the process left without one says so and the run succeeds
+    alone = launch(toy, "generate", str(run), "--audio", audio[0], "--out",
+                   str(toy["tmp"] / "gen-alone"), "--steps", "3", "--seed", "4")
+    assert "process 0 of 2: no inputs left for this process (1 among 2)" in alone.stderr
+    assert [line for line in alone.stdout.splitlines() if line.endswith(".png")] == [
+        str(toy["tmp"] / "gen-alone" / Path(audio[0]).with_suffix(".png").name)]
 
 
 @pytest.mark.slow

@@ -61,20 +61,22 @@ def run(args: argparse.Namespace) -> int:
     else:
         names = [f"text-{index:03d}" for index in range(len(args.text))]
     share = processes.share(len(names))
-    started = time.perf_counter()
-    if args.audio:
-        images = generate_images(loaded.model, settings, args.seed + share.start,
-                                 waveforms=waveforms[share.start:share.stop])
-    else:
-        images = generate_images(loaded.model, settings, args.seed + share.start,
-                                 texts=args.text[share.start:share.stop])
-    seconds = time.perf_counter() - started
-    for name, image in zip(names[share.start:share.stop], images, strict=True):
-        path = args.out / f"{name}.png"
-        save_image(image, path)
-        print(path)
     who = f"process {processes.index} of {processes.count}: " if processes.count > 1 else ""
-    print(f"{who}{len(share)} image(s) in {seconds:.2f} s ({len(share) / seconds:.2f} "
-          f"images/s, batches of {settings.batch_size})", file=sys.stderr)
+    if not share:  # more processes than inputs
+        print(f"{who}no inputs left for this process ({len(names)} among {processes.count})",
+              file=sys.stderr)
+    else:
+        inputs: dict[str, Any] = (
+            {"waveforms": waveforms[share.start:share.stop]} if args.audio
+            else {"texts": args.text[share.start:share.stop]})
+        started = time.perf_counter()
+        images = generate_images(loaded.model, settings, args.seed + share.start, **inputs)
+        seconds = time.perf_counter() - started
+        for name, image in zip(names[share.start:share.stop], images, strict=True):
+            path = args.out / f"{name}.png"
+            save_image(image, path)
+            print(path)
+        print(f"{who}{len(share)} image(s) in {seconds:.2f} s ({len(share) / seconds:.2f} "
+              f"images/s, batches of {settings.batch_size})", file=sys.stderr)
     processes.barrier()
     return 0

@@ -46,7 +46,12 @@ class Processes:
     @property
     def tag(self) -> str:
         """``"P-of-N"``, naming this process's files; ``""`` for a single process."""
-        return f"{self.index}-of-{self.count}" if self.count > 1 else ""
+        return process_tag(self.index, self.count) if self.count > 1 else ""
+
+
+def process_tag(index: int, count: int) -> str:
+    """``"P-of-N"``: the name of process ``index``'s files among ``count``."""
+    return f"{index}-of-{count}"
 
 
 def resolve_device(name: str) -> torch.device:

@@ -164,8 +164,11 @@ def test_edit_an_image_with_speech(
     out = toy["tmp"] / "edited"
     made = voxcore(toy, "edit", str(run), "--image", str(data / "i0.png"), "--audio",
                    str(data / "a1.wav"), str(data / "a2.wav"), "--strength", "0.5", "--out",
-                   str(out), "--steps", "4")
+                   str(out), "--steps", "4", "--device", "cpu")
     assert made.stdout.split() == [str(out / "i0-a1.png"), str(out / "i0-a2.png")]
+    wrong = voxcore(toy, "edit", str(run), "--image", str(data / "i0.png"), "--audio",
+                    str(data / "a1.wav"), "--out", str(out), "--device", "gpu0", check=False)
+    assert wrong.returncode == 2 and "--device gpu0: not a device" in wrong.stderr
     bad = voxcore(toy, "edit", str(run), "--image", str(data / "i0.png"), "--audio",
                   str(data / "a1.wav"), "--strength", "1.5", "--out", str(out), check=False)
     assert bad.returncode == 2 and "--strength must be in (0, 1], got 1.5" in bad.stderr

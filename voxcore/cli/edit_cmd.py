@@ -6,6 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from voxcore.cli.options import add_device_option
+
 
 def add_parser(commands: Any) -> None:
     """Add the ``edit`` subcommand."""
@@ -31,6 +33,7 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--guidance", type=float, help="classifier-free guidance scale")
     parser.add_argument("--scheduler", help="sampler, e.g. ddim or dpm-solver++")
     parser.add_argument("--no-ema", action="store_true", help="use raw weights, not the EMA")
+    add_device_option(parser, launched=False)
     parser.set_defaults(run=run)
 
 
@@ -41,12 +44,14 @@ def run(args: argparse.Namespace) -> int:
     from voxcore.images import load_image, save_image
     from voxcore.inference import edit_images, settings_with
     from voxcore.io import unique_names
+    from voxcore.processes import resolve_device
     from voxcore.runs import load
 
     if not 0.0 < args.strength <= 1.0:
         raise UserError(f"--strength must be in (0, 1], got {args.strength}")
     waveforms = [load_audio(path) for path in args.audio] if args.audio else None
-    loaded = load(args.run_dir, use_ema=not args.no_ema)
+    device = resolve_device(args.device)
+    loaded = load(args.run_dir, use_ema=not args.no_ema, device=str(device))
     resolution = loaded.model.generator_part.resolution
     image = load_image(args.image, resolution)
     settings = settings_with(loaded.resolved.recipe.generate, args.steps, args.guidance,

@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from voxcore.cli.options import add_device_option
+
 
 def add_parser(commands: Any) -> None:
     """Add the ``evaluate`` subcommand."""
@@ -40,9 +42,7 @@ def add_parser(commands: Any) -> None:
                         help="folder for the results (default RUN_DIR/eval/[DATA-]SPLIT)")
     parser.add_argument("--restart", action="store_true",
                         help="discard an unfinished or finished evaluation in the folder")
-    parser.add_argument("--device", default="auto",
-                        help="where the model runs: auto (a GPU when there is one; under "
-                             "accelerate launch, each process's own), cpu, cuda, cuda:N")
+    add_device_option(parser)
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(run=run)
 

@@ -8,6 +8,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from voxcore.cli.options import add_device_option
+
 
 def add_parser(commands: Any) -> None:
     """Add the ``generate`` subcommand."""
@@ -32,9 +34,7 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--guidance", type=float, help="classifier-free guidance scale")
     parser.add_argument("--scheduler", help="sampler, e.g. ddim or dpm-solver++")
     parser.add_argument("--no-ema", action="store_true", help="use raw weights, not the EMA")
-    parser.add_argument("--device", default="auto",
-                        help="where the model runs: auto (a GPU when there is one; under "
-                             "accelerate launch, each process's own), cpu, cuda, cuda:N")
+    add_device_option(parser)
     parser.set_defaults(run=run)
 
 

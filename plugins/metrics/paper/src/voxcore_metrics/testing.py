@@ -118,7 +118,7 @@ def _draw(colour: tuple[int, int, int], size: int, rng: random.Random) -> Image.
     x0, y0 = rng.randrange(size // 2), rng.randrange(size // 2)
     x1, y1 = x0 + rng.randrange(4, size // 2), y0 + rng.randrange(4, size // 2)
     pixels[y0:y1, x0:x1] *= rng.uniform(0.6, 1.3)
-    return Image.fromarray(pixels.clip(0, 255).astype(np.uint8), "RGB")
+    return Image.fromarray(pixels.clip(0, 255).astype(np.uint8))  # H x W x 3 uint8: RGB
 
 
 def write_emoset(root: str | Path, *, train_per_class: int = 24, val_per_class: int = 6,

@@ -23,8 +23,8 @@ if _WORKERS > 1:
     if "torch" in sys.modules:  # torch read the variables before this file ran
         sys.modules["torch"].set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
 
-# The demo's tests all use one small trained quickstart (about a minute to make).
-SHARED_FOLDERS = ("plugins/apps/demo/tests/",)
+# The quickstart's and the demo's tests share one small trained quickstart (a minute to make).
+SHARED_FOLDERS = ("plugins/apps/",)
 
 
 def pytest_xdist_make_scheduler(config: Any, log: Any) -> Any:

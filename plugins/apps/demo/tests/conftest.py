@@ -1,10 +1,9 @@
-"""Fixtures of the demo's tests: small trained quickstart runs, made once per session."""
+"""Fixtures of the demo's tests: the session's small trained quickstart, a silent file."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -12,15 +11,10 @@ import soundfile
 
 
 @pytest.fixture(scope="session")
-def quickstart_runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """``voxcore quickstart`` on a tiny budget (80 samples, 3 steps): its ``runs/speech``
-    and ``runs/text`` are what a user serves after the README's first command."""
-    out = tmp_path_factory.mktemp("demo") / "quickstart"
-    result = subprocess.run(
-        [sys.executable, "-m", "voxcore.cli", "quickstart", "--out", str(out), "--size", "80",
-         "--steps", "3", "--no-progress"], capture_output=True, text=True, timeout=900)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return out
+def quickstart_runs(small_quickstart: Any) -> Path:
+    """The session's small quickstart (``plugins/apps/conftest.py``): its ``runs/speech`` and
+    ``runs/text`` are what a user serves after the README's first command."""
+    return Path(small_quickstart.out)
 
 
 @pytest.fixture(scope="session")

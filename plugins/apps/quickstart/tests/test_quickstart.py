@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,12 +14,8 @@ REPO = Path(__file__).resolve().parents[4]
 
 
 @pytest.mark.slow
-def test_quickstart_writes_a_report_and_resumes(tmp_path: Path) -> None:
-    out = tmp_path / "qs"
-    command = [sys.executable, "-m", "voxcore.cli", "quickstart", "--out", str(out),
-               "--size", "80", "--steps", "3", "--no-progress"]
-    result = subprocess.run(command, capture_output=True, text=True, cwd=REPO, timeout=900)
-    assert result.returncode == 0, result.stderr[-3000:]
+def test_quickstart_writes_a_report_and_resumes(small_quickstart: Any) -> None:
+    out, command, result = small_quickstart.out, small_quickstart.command, small_quickstart.result
     report = (out / "report.md").read_text()
     assert "| ctc-words → words-prosody → tiny-unet | speech |" in report
     assert "word recogniser (trained on the training split's speech" in report

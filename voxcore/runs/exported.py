@@ -14,7 +14,8 @@ The folder holds what is needed to rebuild and run the model, and nothing pickle
 A generator with the :class:`~voxcore.interfaces.SupportsInterop` ability writes some of its
 weights in its ecosystem's own format so that other tools read them (the SD generators write
 ``pytorch_lora_weights.safetensors`` for LoRA runs, which a stock diffusers pipeline's
-``load_lora_weights`` reads, and a diffusers ``unet/`` folder for fully trained runs).
+``load_lora_weights`` reads, and a diffusers ``unet/`` folder for fully trained runs;
+``tiny-unet`` writes its UNet as a diffusers ``unet/`` folder too).
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,7 +13,13 @@ from voxcore_tiny_unet import TinyUnetConfig
 from voxcore_tiny_unet.generator import TinyUnetGenerator
 
 from voxcore.plugin_api import Condition, get_registry
-from voxcore.testing import EditingSuite, GeneratorSuite, SchedulersSuite, reset_plugins
+from voxcore.testing import (
+    EditingSuite,
+    GeneratorSuite,
+    InteropSuite,
+    SchedulersSuite,
+    reset_plugins,
+)
 
 TINY = {"resolution": 16, "block_out_channels": [16, 32], "cross_attention_dim": 32}
 
@@ -24,7 +31,7 @@ class TestTinyUnet(EditingSuite, SchedulersSuite):
         return TinyUnetGenerator(TinyUnetConfig(**TINY, null_length=2))
 
 
-class TestTinyUnetPooledVPrediction(GeneratorSuite):
+class TestTinyUnetPooledVPrediction(InteropSuite):
     def build_generator(self) -> TinyUnetGenerator:
         return TinyUnetGenerator(TinyUnetConfig(**TINY, pooled_dim=12,
                                                 prediction_type="v_prediction", snr_gamma=5.0))
@@ -104,6 +111,33 @@ def test_plugin_module_does_not_import_torch() -> None:
             "bad = [m for m in ('torch', 'diffusers') if m in sys.modules]; "
             "assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_generator_does_not_import_diffusers() -> None:
+    """diffusers takes seconds to import; building and sampling must not need it."""
+    import subprocess
+    import sys
+
+    code = ("import sys, torch\n"
+            "from voxcore.plugin_api import Condition\n"
+            "from voxcore_tiny_unet import TinyUnetConfig\n"
+            "from voxcore_tiny_unet.generator import TinyUnetGenerator\n"
+            "g = TinyUnetGenerator(TinyUnetConfig(resolution=8, block_out_channels=[16, 32],"
+            " cross_attention_dim=8, pooled_dim=4))\n"
+            "c = Condition(torch.randn(1, 2, 8), torch.ones(1, 2, dtype=torch.bool),"
+            " torch.randn(1, 4))\n"
+            "for s in g.schedulers:\n"
+            "    g.generate(c, num_inference_steps=2, guidance_scale=2.0, scheduler=s)\n"
+            "bad = [m for m in ('diffusers', 'transformers', 'scipy') if m in sys.modules]\n"
+            "assert not bad, bad\n")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_folders_exported_without_a_unet_folder_still_load(tmp_path: Path) -> None:
+    """Folders exported before tiny-unet wrote a diffusers unet/ folder keep the UNet in
+    voxcore's own generator.safetensors: load_interop then has nothing to add."""
+    generator = TinyUnetGenerator(TinyUnetConfig(**TINY))
+    assert generator.load_interop(tmp_path) == {}
 
 
 # -- behaviour beyond the suite ----------------------------------------------------------

@@ -1,8 +1,9 @@
 """voxcore plugin: ``tiny-unet``, a small pixel-space diffusion UNet that trains on a CPU.
 
 This module is imported whenever voxcore loads its plugins, so it only declares the
-config and registers the generator; torch and diffusers are imported by
-:mod:`voxcore_tiny_unet.generator` when the generator is built.
+config and registers the generator; torch is imported by :mod:`voxcore_tiny_unet.generator`
+when the generator is built. The UNet and samplers are plain torch with diffusers' weight
+names and arithmetic (diffusers itself is needed only by the tests that compare them).
 """
 
 from __future__ import annotations

@@ -1,19 +1,17 @@
-"""The ``tiny-unet`` image generator: a diffusers ``UNet2DConditionModel`` in pixel space."""
+"""The ``tiny-unet`` image generator: a conditional UNet in pixel space.
+
+The UNet (:mod:`voxcore_tiny_unet.unet`) has the architecture and weight names of diffusers'
+``UNet2DConditionModel`` and the samplers (:mod:`voxcore_tiny_unet.sampling`) step as
+diffusers' do, but both are plain torch: building and running the generator never imports
+diffusers, which alone would take seconds to import.
+"""
 
 from __future__ import annotations
 
-import math
-import warnings
-from typing import Any
+from pathlib import Path
 
 import torch
 from torch import nn
-
-with warnings.catch_warnings():
-    # diffusers 0.36 decorates an unrelated model with a CUDA autocast at import time, which
-    # warns on every machine without CUDA; the warning says nothing about this plugin.
-    warnings.filterwarnings("ignore", message="User provided device_type of 'cuda'")
-    from diffusers import UNet2DConditionModel
 
 from voxcore.plugin_api import (
     Condition,
@@ -28,48 +26,19 @@ from voxcore.plugin_api import (
     stack_conditions,
 )
 from voxcore_tiny_unet import TinyUnetConfig
+from voxcore_tiny_unet.interop import load_unet_folder, save_unet_folder
+from voxcore_tiny_unet.sampling import Sampler
 from voxcore_tiny_unet.schedulers import (
     SCHEDULERS,
     build_sampling_scheduler,
     build_training_scheduler,
 )
+from voxcore_tiny_unet.unet import build_unet
 
 __all__ = ["TinyUnetGenerator", "build_unet"]
 
-
-def build_unet(config: TinyUnetConfig) -> UNet2DConditionModel:
-    """The UNet described by ``config``, with random weights.
-
-    Every level but the first (full resolution) has attention, as does the middle block.
-    """
-    channels = config.block_out_channels
-    levels = len(channels)
-    attends = [levels == 1 or i > 0 for i in range(levels)]
-    down = tuple("CrossAttnDownBlock2D" if a else "DownBlock2D" for a in attends)
-    up = tuple("CrossAttnUpBlock2D" if a else "UpBlock2D" for a in reversed(attends))
-    # diffusers reads `attention_head_dim` as the number of heads (diffusers issue #2011), so
-    # the heads per level are computed here to give each head `attention_head_dim` channels.
-    heads = tuple(c // config.attention_head_dim for c in channels)
-    extra: dict[str, object] = {}
-    if config.pooled_dim is not None:
-        # Linear -> SiLU -> Linear of the pooled vector, added to the time embedding.
-        extra = {"class_embed_type": "projection",
-                 "projection_class_embeddings_input_dim": config.pooled_dim}
-    return UNet2DConditionModel(
-        sample_size=config.resolution,
-        in_channels=3,
-        out_channels=3,
-        down_block_types=down,
-        up_block_types=up,
-        block_out_channels=tuple(channels),
-        layers_per_block=config.layers_per_block,
-        cross_attention_dim=config.cross_attention_dim,
-        attention_head_dim=heads,
-        # GroupNorm needs every channel count divisible by the group count.
-        norm_num_groups=math.gcd(32, *channels),
-        resnet_time_scale_shift=config.time_scale_shift,
-        **extra,
-    )
+#: The folder of an exported run that holds the UNet in diffusers' format.
+UNET_FOLDER = "unet"
 
 
 class TinyUnetGenerator(LearnedNullCondition, nn.Module):
@@ -79,6 +48,11 @@ class TinyUnetGenerator(LearnedNullCondition, nn.Module):
     UNet's cross-attention with their mask (padding is never attended to); the optional
     pooled vector is added to the time embedding. Classifier-free guidance uses a learned
     null condition of ``config.null_length`` tokens.
+
+    The UNet has the same architecture and weight names as diffusers'
+    ``UNet2DConditionModel``: ``voxcore export`` writes it as a diffusers ``unet/`` folder
+    (``UNet2DConditionModel.from_pretrained`` reads it), and weights trained with the
+    diffusers-based versions of this generator load unchanged.
     """
 
     component = "tiny-unet"
@@ -184,14 +158,13 @@ class TinyUnetGenerator(LearnedNullCondition, nn.Module):
         steps = min(max(round(num_inference_steps * strength), 1), num_inference_steps)
         start = (num_inference_steps - steps) * sampler.order
         timesteps = sampler.timesteps[start:]
-        if hasattr(sampler, "set_begin_index"):
-            sampler.set_begin_index(start)
+        sampler.set_begin_index(start)
         clean = images.to(device=device, dtype=dtype) * 2 - 1
         noise = seeded_randn(clean.shape, generator, device, dtype)
         sample = sampler.add_noise(clean, noise, timesteps[:1].expand(batch))
         return self._sample(sample, sampler, timesteps, condition, guidance_scale, generator)
 
-    def _sample(self, sample: torch.Tensor, sampler: Any, timesteps: torch.Tensor,
+    def _sample(self, sample: torch.Tensor, sampler: Sampler, timesteps: torch.Tensor,
                 condition: Condition, guidance_scale: float,
                 generator: torch.Generator | list[torch.Generator] | None) -> torch.Tensor:
         """Run ``sampler`` over ``timesteps`` from ``sample``; images in ``[0, 1]``."""
@@ -212,7 +185,25 @@ class TinyUnetGenerator(LearnedNullCondition, nn.Module):
                  condition: Condition) -> torch.Tensor:
         tokens = masked_tokens(condition, noisy.dtype)
         pooled = None if condition.pooled is None else condition.pooled.to(noisy.dtype)
-        output: torch.Tensor = self.unet(
-            noisy, timesteps, encoder_hidden_states=tokens,
-            encoder_attention_mask=condition.mask, class_labels=pooled, return_dict=False)[0]
+        output: torch.Tensor = self.unet(noisy, timesteps, tokens, condition.mask, pooled)
         return output
+
+    # -- interop -----------------------------------------------------------------------------
+
+    def save_interop(self, folder: Path, state: dict[str, torch.Tensor]
+                     ) -> dict[str, torch.Tensor]:
+        """Write the UNet as a diffusers ``unet/`` folder (``config.json`` and
+        ``diffusion_pytorch_model.safetensors``); return the rest of ``state``."""
+        prefix = "unet."
+        unet = {key[len(prefix):]: value for key, value in state.items()
+                if key.startswith(prefix)}
+        save_unet_folder(folder / UNET_FOLDER, self.config, unet)
+        return {key: value for key, value in state.items() if not key.startswith(prefix)}
+
+    def load_interop(self, folder: Path) -> dict[str, torch.Tensor]:
+        """The UNet tensors :meth:`save_interop` wrote, named as in this generator (none for
+        folders exported before it wrote them: their UNet is in voxcore's own file)."""
+        if not (folder / UNET_FOLDER).is_dir():
+            return {}
+        return {f"unet.{key}": value
+                for key, value in load_unet_folder(folder / UNET_FOLDER).items()}

@@ -4,9 +4,11 @@
   and generator when a recipe is assembled), with :meth:`BottleneckConfig.dims`;
 - :class:`PretrainedSource`: the hub fields of a component that loads published weights
   (``revision``, ``cache_dir``; each component keeps its own ``model`` field and default);
-- :class:`ComponentRef` and its kinds :class:`DatasetRef` and :class:`EncoderRef`: a
-  registered component named inside another component's config (``train_data: {name,
-  config}``). ``voxcore recipe check`` validates every one it finds against the registry;
+- :class:`ComponentRef` and its kinds (:class:`DatasetRef`, :class:`EncoderRef`, and for
+  dataset builders :class:`VoiceCorpusRef`, :class:`CaptionerRef`, :class:`SynthesizerRef`,
+  :class:`EmotionRecognizerRef`): a registered component named inside another component's
+  config (``train_data: {name, config}``). ``voxcore recipe check`` validates every one it
+  finds against the registry;
 - :data:`Precision`: the dtypes a frozen model may run in.
 
 Everything here is plain pydantic (no torch), so a plugin's ``__init__`` may import it.
@@ -20,8 +22,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from voxcore.errors import ConfigProblem
 
-__all__ = ["BottleneckConfig", "BottleneckWidths", "ComponentRef", "DatasetRef", "EncoderRef",
-           "Precision", "PretrainedSource", "Width"]
+__all__ = ["BottleneckConfig", "BottleneckWidths", "CaptionerRef", "ComponentRef", "DatasetRef",
+           "EmotionRecognizerRef", "EncoderRef", "Precision", "PretrainedSource", "SynthesizerRef",
+           "VoiceCorpusRef", "Width"]
 
 #: A positive width, or ``None`` for "fill it in from the recipe".
 Width = Annotated[int | None, Field(gt=0)]
@@ -122,3 +125,27 @@ class EncoderRef(ComponentRef):
     """A registered encoder and its config, as in a recipe's ``encoder`` section."""
 
     kind: ClassVar[str] = "encoder"
+
+
+class VoiceCorpusRef(ComponentRef):
+    """A registered reference-voice corpus and its config (``{name: crema-d, config: ...}``)."""
+
+    kind: ClassVar[str] = "voice_corpus"
+
+
+class CaptionerRef(ComponentRef):
+    """A registered image captioner and its config."""
+
+    kind: ClassVar[str] = "captioner"
+
+
+class SynthesizerRef(ComponentRef):
+    """A registered speech synthesizer and its config."""
+
+    kind: ClassVar[str] = "synthesizer"
+
+
+class EmotionRecognizerRef(ComponentRef):
+    """A registered speech emotion recognizer and its config."""
+
+    kind: ClassVar[str] = "emotion_recognizer"

@@ -98,6 +98,47 @@ def voxcore_register_dataset_builders(register: Any) -> None:
 
 
 @hookspec
+def voxcore_register_voice_corpora(register: Any) -> None:
+    """Register reference-voice corpora (:class:`voxcore.stages.VoiceCorpus`): recorded
+    emotional speech (CREMA-D, RAVDESS, MEAD, ...) that dataset builders imitate.
+
+    Called once per plugin when the registries are first used. A builder names corpora in its
+    config (``voices: [{name: crema-d, config: {root: ...}}]``) and builds each one.
+    """
+
+
+@hookspec
+def voxcore_register_captioners(register: Any) -> None:
+    """Register image captioners (:class:`voxcore.stages.Captioner`) for dataset builders.
+
+    Called once per plugin when the registries are first used. The factory must fail at once
+    (:class:`voxcore.hub.PretrainedNotFoundError`) when its weights are not available, so a
+    build stops before any work; loading them may wait for the first ``caption`` call.
+    """
+
+
+@hookspec
+def voxcore_register_synthesizers(register: Any) -> None:
+    """Register speech synthesizers (:class:`voxcore.stages.SpeechSynthesizer`): text to
+    speech in the voice and emotion of a reference utterance.
+
+    Called once per plugin when the registries are first used. Missing weights fail the
+    factory, as for captioners.
+    """
+
+
+@hookspec
+def voxcore_register_emotion_recognizers(register: Any) -> None:
+    """Register speech emotion recognizers (:class:`voxcore.stages.SpeechEmotionRecognizer`),
+    which dataset builders use to check the emotion of the speech they make.
+
+    Called once per plugin when the registries are first used. A recognizer that is trained
+    on data first registers with ``prepare=`` (see the module docstring); missing weights fail
+    the factory, as for captioners.
+    """
+
+
+@hookspec
 def voxcore_add_commands(commands: Any) -> None:
     """Add subcommands to the ``voxcore`` command line.
 

@@ -14,10 +14,14 @@ need torch (layers, audio, diffusion helpers) are imported the first time they a
 What is here:
 
 - hooks: :data:`hookimpl`; the contracts: every Protocol and data type of
-  :mod:`voxcore.interfaces`, optional abilities included;
+  :mod:`voxcore.interfaces`, optional abilities included, and of :mod:`voxcore.stages` (the
+  components dataset builders run: :class:`VoiceCorpus`, :class:`Captioner`,
+  :class:`SpeechSynthesizer`, :class:`SpeechEmotionRecognizer`, their data types and
+  :data:`PAPER_EMOTIONS` / :data:`CANONICAL_EMOTIONS`);
 - config bases: :class:`BottleneckConfig` (with :class:`BottleneckWidths` for the module),
   :class:`PretrainedSource`, :class:`DatasetRef`,
-  :class:`EncoderRef`, :class:`ComponentRef`, :data:`Precision`, :data:`Width`;
+  :class:`EncoderRef`, :class:`ComponentRef`, :class:`VoiceCorpusRef`, :class:`CaptionerRef`,
+  :class:`SynthesizerRef`, :class:`EmotionRecognizerRef`, :data:`Precision`, :data:`Width`;
 - errors: :class:`UserError`, :class:`ConfigProblem`, :class:`AudioError`,
   :class:`DatasetError`, :class:`PreparationMissing`, :class:`CannotCheck`,
   :class:`PretrainedNotFoundError`, :class:`RecipeError`, :class:`RecipeIssue`;
@@ -41,6 +45,11 @@ What is here:
   :func:`check_drop`, :func:`check_edit`, :func:`check_images_shape`,
   :func:`min_snr_weights`, :func:`pad_tokens`), metrics (:class:`TensorState`,
   :class:`RunningGaussian`, :func:`frechet_distance`);
+- components named inside a config (``{name, config}`` sections, as dataset builders name
+  their stages): :func:`check_references`, :func:`build_component` (preparing it first when
+  it learns from data) and :class:`BuiltComponent`; :func:`blame` and :class:`PartLabel`, so
+  an exception inside another plugin's component names it; :func:`current_processes` and
+  :class:`Processes`, to split work among ``accelerate launch``-ed processes;
 - workflows, for plugins that add commands running whole jobs (the quickstart): recipes
   (:func:`load_recipe`, :class:`ResolvedRecipe`), :func:`train`, :func:`evaluate`, runs
   (:func:`load_run`, :class:`LoadedRun` and its :class:`VoxModel`, :class:`RunDir`,
@@ -57,14 +66,19 @@ from typing import TYPE_CHECKING, Any
 
 from voxcore.check_mode import checking
 from voxcore.checks import check_images, check_texts, layer_index
+from voxcore.components import BuiltComponent, build_component, check_references
 from voxcore.configs import (
     BottleneckConfig,
     BottleneckWidths,
+    CaptionerRef,
     ComponentRef,
     DatasetRef,
+    EmotionRecognizerRef,
     EncoderRef,
     Precision,
     PretrainedSource,
+    SynthesizerRef,
+    VoiceCorpusRef,
     Width,
 )
 from voxcore.data import (
@@ -87,6 +101,7 @@ from voxcore.errors import (
     UnknownComponentError,
     UserError,
 )
+from voxcore.failures import PartLabel, blame
 from voxcore.hookspecs import hookimpl
 from voxcore.hub import (
     PretrainedNotFoundError,
@@ -136,6 +151,17 @@ from voxcore.recipe.shipped import find_recipe
 from voxcore.recipe.validation import pydantic_issues
 from voxcore.runs import LoadedRun, RunDir, cache_root
 from voxcore.runs import load as load_run
+from voxcore.stages import (
+    CANONICAL_EMOTIONS,
+    PAPER_EMOTIONS,
+    Captioner,
+    LabelledImage,
+    ReferenceVoice,
+    SpeechEmotionRecognizer,
+    SpeechSynthesizer,
+    SynthesisRequest,
+    VoiceCorpus,
+)
 
 if TYPE_CHECKING:
     from voxcore.audio import lengths_to_mask, load_audio, to_mono_batch
@@ -171,11 +197,18 @@ if TYPE_CHECKING:
         sinusoidal_positions,
         zero_padding,
     )
+    from voxcore.processes import Processes, current_processes
     from voxcore.prompts import generate_for, prompt_inputs
     from voxcore.stats import RunningGaussian, frechet_distance
     from voxcore.training.trainer import train
 
 __all__ = [
+    "BuiltComponent", "PartLabel", "Processes", "blame", "build_component", "check_references",
+    "current_processes", "CANONICAL_EMOTIONS", "PAPER_EMOTIONS", "Captioner",
+    "CaptionerRef",
+    "EmotionRecognizerRef",
+    "LabelledImage", "ReferenceVoice", "SpeechEmotionRecognizer", "SpeechSynthesizer",
+    "SynthesisRequest", "SynthesizerRef", "VoiceCorpus", "VoiceCorpusRef",
     "ABILITIES", "API_VERSION", "MANIFEST_FIELDS", "MAX_LISTED", "NULL_INIT_STD", "AudioError",
     "Bottleneck", "BottleneckConfig", "BottleneckWidths", "CannotCheck", "ComponentRef",
     "Condition", "ConfigProblem",
@@ -225,6 +258,7 @@ _LAZY: dict[str, str] = {
     **dict.fromkeys(("image_grid", "load_image", "save_image", "to_pil"), "voxcore.images"),
     **dict.fromkeys(("edit_images", "generate_images", "settings_with"), "voxcore.inference"),
     **dict.fromkeys(("generate_for", "prompt_inputs"), "voxcore.prompts"),
+    **dict.fromkeys(("Processes", "current_processes"), "voxcore.processes"),
     "train": "voxcore.training.trainer",
     "VoxModel": "voxcore.model",
 }

@@ -22,7 +22,8 @@ from voxcore.errors import AmbiguousComponentError, UnknownComponentError, did_y
 if TYPE_CHECKING:
     from voxcore.interfaces import Preparation
 
-Kind = Literal["encoder", "bottleneck", "generator", "metric", "dataset", "dataset_builder"]
+Kind = Literal["encoder", "bottleneck", "generator", "metric", "dataset", "dataset_builder",
+               "voice_corpus", "captioner", "synthesizer", "emotion_recognizer"]
 KINDS: tuple[Kind, ...] = get_args(Kind)
 
 #: The hook each kind is registered through.
@@ -33,6 +34,10 @@ HOOK_FOR_KIND: dict[Kind, str] = {
     "metric": "voxcore_register_metrics",
     "dataset": "voxcore_register_datasets",
     "dataset_builder": "voxcore_register_dataset_builders",
+    "voice_corpus": "voxcore_register_voice_corpora",
+    "captioner": "voxcore_register_captioners",
+    "synthesizer": "voxcore_register_synthesizers",
+    "emotion_recognizer": "voxcore_register_emotion_recognizers",
 }
 
 #: Fields every bottleneck config declares; ``None`` means "take it from the recipe".

@@ -9,6 +9,9 @@ the ``build_*`` method to return a tiny instance, and pytest runs every check::
         def build_encoder(self):
             return MyEncoder(MyConfig(tiny=True))
 
+Dataset-building components (voice corpora, captioners, speech synthesizers, speech emotion
+recognizers) have the suites of :mod:`voxcore.testing.stages`.
+
 Components with optional abilities (editing, a latent cache, interop files, gradient
 checkpointing, a weights fingerprint, a minimum duration, named schedulers, transcription, a
 preparation step) subclass the opt-in suites of :mod:`voxcore.testing.abilities` too.
@@ -39,13 +42,23 @@ if TYPE_CHECKING:
     from voxcore.testing.encoder import EncoderSuite
     from voxcore.testing.generator import GeneratorSuite
     from voxcore.testing.metric import MergesStateSuite, MetricSuite
+    from voxcore.testing.stages import (
+        CaptionerSuite,
+        EmotionRecognizerSuite,
+        SynthesizerSuite,
+        VoiceCorpusSuite,
+        reference_voice,
+        sample_images,
+    )
     from voxcore.testing.text_encoder import TextEncoderSuite
 
 _ABILITIES = ("EditingSuite", "GradientCheckpointingSuite", "InteropSuite", "LatentCacheSuite",
               "MinimumDurationSuite", "PreparationSuite", "SchedulersSuite", "TranscriberSuite",
               "WeightsFingerprintSuite", "run_preparation")
 
-__all__ = ["BottleneckSuite", "DatasetBuilderSuite", "DatasetSuite", "EditingSuite",
+__all__ = ["BottleneckSuite", "CaptionerSuite", "DatasetBuilderSuite", "DatasetSuite",
+           "EditingSuite", "EmotionRecognizerSuite", "SynthesizerSuite", "VoiceCorpusSuite",
+           "reference_voice", "sample_images",
            "EncoderSuite", "GeneratorSuite",
            "GradientCheckpointingSuite", "InteropSuite", "LatentCacheSuite", "MergesStateSuite",
            "MetricSuite", "MinimumDurationSuite", "PreparationSuite", "SchedulersSuite",
@@ -63,6 +76,9 @@ _MODULES = {
     "TextEncoderSuite": "voxcore.testing.text_encoder",
     **dict.fromkeys(_ABILITIES, "voxcore.testing.abilities"),
     "DatasetSuite": "voxcore.testing.data",
+    **dict.fromkeys(("CaptionerSuite", "EmotionRecognizerSuite", "SynthesizerSuite",
+                     "VoiceCorpusSuite", "reference_voice", "sample_images"),
+                    "voxcore.testing.stages"),
     "DatasetBuilderSuite": "voxcore.testing.data",
     **dict.fromkeys(("QUICK_TRAINING", "small_ablation", "train_one_variant_offline"),
                     "voxcore.testing.ablation"),

@@ -77,7 +77,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     # argparse stops filling a positional list at the first option; KEY=VALUE overrides
     # given after an option ('train RECIPE --resume train.lr=1e-5') land here instead.
     if extra:
-        if hasattr(args, "overrides") and all("=" in e and not e.startswith("-") for e in extra):
+        if hasattr(args, "option_flags"):
+            # Commands whose options come from a plugin's config model ('voxcore data NAME
+            # --images DIR') take the flags argparse does not know.
+            args.option_flags = extra
+        elif hasattr(args, "overrides") and all("=" in e and not e.startswith("-")
+                                                for e in extra):
             args.overrides = [*args.overrides, *extra]
         else:
             parser.error(f"unrecognized arguments: {' '.join(extra)}")

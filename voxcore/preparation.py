@@ -22,7 +22,8 @@ import logging
 import shutil
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -118,20 +119,44 @@ def ensure_prepared(preparation: Preparation, *, section: str = "", component: s
 
     what = what or preparation.description
     folder = Path(preparation.cache_folder())
-    if finished(folder):
-        log.info("prepared: %s, reusing %s", what, folder)
-        marker = _marker(folder)
-        return PreparedArtifact(section, component, preparation.description, folder,
-                                dict(marker.get("figures", {})), reused=True)
-    log.info("preparing: %s into %s", what, folder)
-    began = time.perf_counter()
-    # A preparation seeds what it trains itself; it must not move the caller's random stream.
-    with torch.random.fork_rng(devices=[]):
-        figures = _prepare_into(folder, preparation, {"component": component, **(record or {})})
-    seconds = time.perf_counter() - began
-    log.info("prepared: %s in %.0f s %s", what, seconds, json.dumps(figures))
-    return PreparedArtifact(section, component, preparation.description, folder, figures,
-                            reused=False, seconds=seconds)
+    if not finished(folder):
+        # Another process preparing the same artefact (two trainings started together) holds
+        # the lock: wait for it and reuse its artefact instead of making a second one.
+        with _exclusive(folder):
+            if not finished(folder):
+                log.info("preparing: %s into %s", what, folder)
+                began = time.perf_counter()
+                # A preparation seeds what it trains itself; it must not move the caller's
+                # random stream.
+                with torch.random.fork_rng(devices=[]):
+                    figures = _prepare_into(folder, preparation,
+                                            {"component": component, **(record or {})})
+                seconds = time.perf_counter() - began
+                log.info("prepared: %s in %.0f s %s", what, seconds, json.dumps(figures))
+                return PreparedArtifact(section, component, preparation.description, folder,
+                                        figures, reused=False, seconds=seconds)
+    log.info("prepared: %s, reusing %s", what, folder)
+    marker = _marker(folder)
+    return PreparedArtifact(section, component, preparation.description, folder,
+                            dict(marker.get("figures", {})), reused=True)
+
+
+@contextmanager
+def _exclusive(folder: Path) -> Iterator[None]:
+    """Hold ``.<folder>.lock`` beside ``folder`` (an advisory lock other voxcore processes
+    respect; where file locks do not exist, nothing is held)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no advisory locks; at worst both processes prepare
+        yield
+        return
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with (folder.parent / f".{folder.name}.lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _prepare_into(folder: Path, preparation: Preparation,

@@ -2,8 +2,9 @@
 
 The template of each kind (``voxcore/templates/plugin/<kind>/``) is a small *working*
 component of that kind, its config model, the hook that registers it, tests that subclass
-voxcore's conformance suite, an example recipe and a README. Placeholders such as ``__NAME__``
-are replaced; nothing else is generated, so what you get is what the tests check.
+voxcore's conformance suite, an example that uses it (a recipe, or for the components of
+dataset builders a ``voxcore data voxemoset`` config) and a README. Placeholders such as
+``__NAME__`` are replaced; nothing else is generated, so what you get is what the tests check.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from voxcore.errors import UserError
 
@@ -29,8 +31,23 @@ class _Kind:
     suffix: str
     description: str
     usage: str
-    extra_dependencies: tuple[str, ...] = ()
+    dependencies: tuple[str, ...] = ("torch",)
+    #: The example that uses the component, and what it is for (a row of the README).
+    example: str = "recipe.yaml"
+    example_text: str = "a recipe that uses it by name: `voxcore recipe check recipe.yaml`"
+    #: The first voxcore with everything the template uses (its plugin API names).
+    since: tuple[int, int, int] = (0, 0, 0)
+    plural: str = ""  # "" for text + "s"
 
+
+_BUILD_USAGE = ("voxcore data voxemoset --config build.yaml --out data/voxemoset-__NAME__\n"
+                "# needs voxcore-voxemoset; set the paths in build.yaml first")
+_BUILD_EXAMPLE: dict[str, Any] = {
+    "example": "build.yaml",
+    "example_text": "a `voxcore data voxemoset --config build.yaml --out DIR` config that "
+                    "names it",
+    "since": (0, 3, 1),
+}
 
 #: The kinds a plugin can be made for, by the name ``voxcore new plugin`` takes.
 KINDS: dict[str, _Kind] = {
@@ -57,7 +74,25 @@ KINDS: dict[str, _Kind] = {
                              "tones whose pitch names the colour of a square",
                              "voxcore data __NAME__ --out data/__NAME__ size=40\n"
                              "voxcore recipe check recipe.yaml",
-                             ("numpy>=1.26", "pillow>=10", "soundfile>=0.12")),
+                             ("torch", "numpy>=1.26", "pillow>=10", "soundfile>=0.12")),
+    # The components a dataset builder runs (voxcore.stages), named in its config.
+    "voice-corpus": _Kind("voice_corpus", "voice corpus", "a", "corpus", "Corpus",
+                          "a folder of <emotion>/<speaker>_<n>.wav recordings, "
+                          "speaker-disjoint splits",
+                          _BUILD_USAGE, (), plural="voice corpora", **_BUILD_EXAMPLE),
+    "captioner": _Kind("captioner", "captioner", "a", "captioner", "Captioner",
+                       "factual captions from an image's pixels (colour, brightness, shape)",
+                       _BUILD_USAGE, ("pillow>=10",), **_BUILD_EXAMPLE),
+    "synthesizer": _Kind("synthesizer", "speech synthesizer", "a", "synthesizer",
+                         "Synthesizer",
+                         "a tone per syllable, pitch, loudness and speed from the "
+                         "reference's emotion",
+                         _BUILD_USAGE, **_BUILD_EXAMPLE),
+    "emotion-recognizer": _Kind("emotion_recognizer", "speech emotion recognizer", "a",
+                                "recognizer", "Recognizer",
+                                "emotions from loudness, zero crossings and duration "
+                                "through a fixed linear map",
+                                _BUILD_USAGE, **_BUILD_EXAMPLE),
 }
 
 
@@ -96,10 +131,12 @@ def _replacements(names: PluginNames, description: str) -> dict[str, str]:
     major, minor = (int(part) for part in __version__.split(".")[:2]
                     if part.isdigit()) if __version__[0].isdigit() else (0, 0)
     upper = f"{major + 1}" if major else f"{major}.{minor + 1}"
-    extra = "".join(f'    "{dependency}",\n' for dependency in
-                    ("torch", *kind.extra_dependencies))
-    recipe_row = ("| `recipe.yaml` | a recipe that uses it by name: `voxcore recipe check "
-                  "recipe.yaml` |\n")
+    # The API of a minor release is the same in its patches, except for the names added in
+    # a patch (the dataset builders' components, 0.3.1), which a plugin using them needs.
+    lower = (".".join(map(str, kind.since)) if kind.since > (major, minor, 0)
+             else f"{major}.{minor}")
+    extra = "".join(f'    "{dependency}",\n' for dependency in kind.dependencies)
+    recipe_row = f"| `{kind.example}` | {kind.example_text} |\n"
     return {
         "__DIST__": names.distribution,
         "__MODULE__": names.module,
@@ -107,6 +144,7 @@ def _replacements(names: PluginNames, description: str) -> dict[str, str]:
         "__CONFIG__": names.config_class,
         "__METRIC_KEY__": names.name.replace("-", "_"),
         "__DESCRIPTION__": description or kind.description,
+        "__KIND_PLURAL__": kind.plural or f"{kind.text}s",
         "__KIND_TEXT__": kind.text,
         "__KIND_ARTICLE__": kind.article,
         "__KIND__": names.kind,
@@ -114,7 +152,7 @@ def _replacements(names: PluginNames, description: str) -> dict[str, str]:
         "__USAGE__": kind.usage,
         "__RECIPE_ROW__": recipe_row,
         "__EXTRA_DEPENDENCIES__": extra,
-        "__VOXCORE_RANGE__": f">={major}.{minor},<{upper}",
+        "__VOXCORE_RANGE__": f">={lower},<{upper}",
         # last: the names inside the other replacements
         "__NAME__": names.name,
     }
@@ -147,7 +185,7 @@ def render_plugin(kind: str, name: str, out: Path, *, description: str = "") -> 
         module / "__init__.py": template / "__init__.py.tmpl",
         module / f"{KINDS[kind].module}.py": template / "impl.py.tmpl",
         out / "tests" / f"test_{names.module}.py": template / "test.py.tmpl",
-        out / "recipe.yaml": template / "recipe.yaml.tmpl",
+        out / KINDS[kind].example: template / f"{KINDS[kind].example}.tmpl",
     }
     written = []
     for target, source in files.items():

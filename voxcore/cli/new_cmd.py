@@ -6,7 +6,9 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-_KINDS = ("encoder", "bottleneck", "generator", "metric", "dataset", "dataset-builder")
+# voxcore.scaffold.KINDS, spelled out so that building the parser reads no templates.
+_KINDS = ("encoder", "bottleneck", "generator", "metric", "dataset", "dataset-builder",
+          "voice-corpus", "captioner", "synthesizer", "emotion-recognizer")
 
 
 def add_parser(commands: Any) -> None:
@@ -19,13 +21,17 @@ def add_parser(commands: Any) -> None:
         "plugin", help="a plugin package with one working component of KIND",
         description="Write a plugin distribution (pyproject.toml with the entry point and a "
                     "voxcore version range, a config model, a small working component of KIND, "
-                    "tests that subclass voxcore's conformance suite, an example recipe and a "
-                    "README) into --out (default: ./voxcore-NAME). Install it with "
-                    "'pip install -e DIR' and it is in 'voxcore plugins'.")
+                    "tests that subclass voxcore's conformance suite, an example and a README) "
+                    "into --out (default: ./voxcore-NAME). The example is a recipe.yaml, or "
+                    "for the components of dataset builders (voice-corpus, captioner, "
+                    "synthesizer, emotion-recognizer) a build.yaml for 'voxcore data voxemoset "
+                    "--config build.yaml'. Install it with 'pip install -e DIR' and it is in "
+                    "'voxcore plugins'.")
     plugin.add_argument("kind", metavar="KIND", choices=_KINDS,
                         help=f"one of {', '.join(_KINDS)}")
     plugin.add_argument("name", metavar="NAME",
-                        help="the component's name in recipes, e.g. acme-energy")
+                        help="the component's name in recipes and build configs, "
+                             "e.g. acme-energy")
     plugin.add_argument("--out", type=Path, help="folder to write (default: ./voxcore-NAME)")
     plugin.add_argument("--description", default="", help="one line for 'voxcore plugins'")
     plugin.set_defaults(run=run)

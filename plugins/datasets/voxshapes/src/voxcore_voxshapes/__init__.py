@@ -16,20 +16,32 @@ from typing import TYPE_CHECKING, Any
 
 from voxcore.plugin_api import hookimpl
 from voxcore_voxshapes.config import DEFAULT_VOICES, SPLITS, VoxShapesBuildConfig, VoxShapesConfig
-from voxcore_voxshapes.moods import MOOD_NAMES
+from voxcore_voxshapes.moods import MOOD_NAMES, get_mood
 
 if TYPE_CHECKING:
     from voxcore_voxshapes.build import VoxShapesBuilder
+    from voxcore_voxshapes.dsp import apply_tremolo, resample, trim_silence
+    from voxcore_voxshapes.speech import mood_utterance
+    from voxcore_voxshapes.tts import synthesize
 
 __all__ = ["DEFAULT_VOICES", "MOOD_NAMES", "SPLITS", "VoxShapesBuildConfig", "VoxShapesBuilder",
-           "VoxShapesConfig", "voxcore_register_datasets", "voxcore_register_dataset_builders"]
+           "VoxShapesConfig", "apply_tremolo", "get_mood", "mood_utterance", "resample",
+           "synthesize", "trim_silence", "voxcore_register_datasets",
+           "voxcore_register_dataset_builders"]
+
+#: Public names imported on first use (numpy, espeak-ng), by the module that has them.
+_LAZY = {"VoxShapesBuilder": "voxcore_voxshapes.build",
+         "mood_utterance": "voxcore_voxshapes.speech",
+         "synthesize": "voxcore_voxshapes.tts", "apply_tremolo": "voxcore_voxshapes.dsp",
+         "resample": "voxcore_voxshapes.dsp", "trim_silence": "voxcore_voxshapes.dsp"}
 
 
 def __getattr__(name: str) -> Any:
-    if name == "VoxShapesBuilder":  # public for plugins that build on this one
-        from voxcore_voxshapes.build import VoxShapesBuilder
+    # Public for plugins that build on this one (the VoxEmoset builder speaks with them).
+    if name in _LAZY:
+        import importlib
 
-        return VoxShapesBuilder
+        return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'voxcore_voxshapes' has no attribute {name!r}")
 
 

@@ -22,7 +22,7 @@ from voxcore_voxshapes.content import (
 )
 from voxcore_voxshapes.moods import MOOD_NAMES, RGB, Prosody, get_mood
 from voxcore_voxshapes.render import Scene
-from voxcore_voxshapes.tts import RATE_RANGE, VOLUME_RANGE
+from voxcore_voxshapes.speech import jittered_prosody
 
 __all__ = ["SampleSpec", "Plan", "plan_build"]
 
@@ -83,14 +83,7 @@ def _draw(rng: np.random.Generator, index: int, shape: str, position: str, mood_
     template = int(rng.integers(len(TEMPLATES)))
     place = int(rng.integers(len(PLACES[position])))
     voice = voices[int(rng.integers(len(voices)))]
-    mean, half = mood.prosody, mood.jitter
-    prosody = Prosody(
-        pitch=_jitter(rng, mean.pitch, half.pitch, 0, 100),
-        pitch_range=_jitter(rng, mean.pitch_range, half.pitch_range, 0, 100),
-        rate=_jitter(rng, mean.rate, half.rate, *RATE_RANGE),
-        volume=_jitter(rng, mean.volume, half.volume, *VOLUME_RANGE),
-        word_gap=_jitter(rng, mean.word_gap, half.word_gap, 0, 100),
-    )
+    prosody = jittered_prosody(mood, rng)
     tremolo_phase = float(rng.uniform(0.0, 2.0 * np.pi))
     center = (POSITION_X[position] + float(rng.uniform(-1, 1)) * _CENTER_JITTER[0],
               0.5 + float(rng.uniform(-1, 1)) * _CENTER_JITTER[1])
@@ -115,11 +108,6 @@ def _splits(rng: np.random.Generator, drawn: list[SampleSpec],
     for i in rng.permutation(seen)[: round(test_fraction * len(seen))]:
         split[int(i)] = "test"
     return split
-
-
-def _jitter(rng: np.random.Generator, mean: int, half: int, low: int, high: int) -> int:
-    value = mean + float(rng.uniform(-1.0, 1.0)) * half
-    return int(min(high, max(low, round(value))))
 
 
 def _color(rng: np.random.Generator, color: RGB, brightness: float) -> RGB:

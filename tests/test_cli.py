@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
 
 from support import MakePlugin, echo_plugin
@@ -35,9 +36,14 @@ def test_plugins_json_lists_first_party_components() -> None:
     for kind, name, dist in [("encoder", "mel", "voxcore-mel"),
                              ("bottleneck", "sib", "voxcore-sib"),
                              ("bottleneck", "transformer", "voxcore-sib"),
-                             ("generator", "tiny-unet", "voxcore-tiny-unet")]:
+                             ("generator", "tiny-unet", "voxcore-tiny-unet"),
+                             ("dataset_builder", "voxemoset", "voxcore-voxemoset"),
+                             ("voice_corpus", "crema-d", "voxcore-voxemoset"),
+                             ("captioner", "llava-onevision", "voxcore-llava"),
+                             ("synthesizer", "f5-tts", "voxcore-f5tts"),
+                             ("emotion_recognizer", "emotion2vec", "voxcore-emotion2vec")]:
         assert found[(kind, name)]["distribution"] == dist
-        assert found[(kind, name)]["version"] == "0.2.0"
+        assert found[(kind, name)]["version"] == metadata.version(dist)
     assert {p["distribution"] for p in data["plugins"]} >= {"voxcore-mel", "voxcore-sib"}
 
 

@@ -23,7 +23,8 @@ class SpeechEmotionClassifier:
     def __init__(self, config: SpeechEmotionConfig, prepared: Path | None = None) -> None:
         if prepared is None:
             raise PreparationMissing("the speech-emotion recognizer needs its classifier "
-                                     "trained first ('voxcore data voxemoset' trains it)")
+                                     "prepared first: 'voxcore data voxemoset' prepares "
+                                     "(trains) it before any work")
         info = json.loads((prepared / INFO_FILE).read_text(encoding="utf-8"))
         self.config = config
         self.emotions: list[str] = list(info["emotions"])

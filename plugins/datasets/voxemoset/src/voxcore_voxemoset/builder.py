@@ -131,9 +131,8 @@ class VoxEmosetBuilder:
         began = time.perf_counter()
         speech.run(utterances)
         timings["speech"] = time.perf_counter() - began
-        for image in {u.image.id: u.image for u in utterances if speech.done(u)}.values():
-            if self._written(store, image, utterances):
-                place_image(out, image, config.link_images)
+        for image in self._images_spoken(store, utterances):
+            place_image(out, image, config.link_images)
         if config.dnsmos_samples:
             sampled = quality_sample(self._planned(stages.images), config.dnsmos_samples,
                                      config.seed)
@@ -255,15 +254,17 @@ class VoxEmosetBuilder:
         return found
 
     @staticmethod
-    def _written(store: BuildStore, image: LabelledImage,
-                 utterances: Sequence[Utterance]) -> bool:
+    def _images_spoken(store: BuildStore, utterances: Sequence[Utterance]
+                       ) -> list[LabelledImage]:
+        """The images at least one of whose utterances was written (each record read once)."""
+        spoken: dict[str, LabelledImage] = {}
         for utterance in utterances:
-            if utterance.image.id != image.id:
+            if utterance.image.id in spoken:
                 continue
-            record = store.read(store.utterance_path(image.split, utterance.id))
+            record = store.read(store.utterance_path(utterance.image.split, utterance.id))
             if record is not None and record.get("status") == "ok":
-                return True
-        return False
+                spoken[utterance.image.id] = utterance.image
+        return list(spoken.values())
 
     # -- output ----------------------------------------------------------------------------
 

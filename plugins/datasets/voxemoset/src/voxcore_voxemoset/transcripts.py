@@ -9,7 +9,7 @@ the transcriber's fingerprint.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from voxcore.plugin_api import BuiltComponent, ReferenceVoice, blame, load_audio
 from voxcore_voxemoset.store import BuildStore, content_key, file_key
@@ -23,12 +23,16 @@ class ReferenceTranscripts:
 
     transcriber: BuiltComponent
     store: BuildStore
+    #: Each reference's cache key, computed once (a reference speaks many captions).
+    _keys: dict[str, str] = field(default_factory=dict)
 
     def fill(self, references: Sequence[ReferenceVoice]) -> list[ReferenceVoice]:
         """``references``, each with a transcript (transcribing those without one)."""
         fingerprint = str(self.transcriber.component.transcriber_fingerprint)
-        keys = {r.id: content_key(fingerprint, file_key(r.audio)) for r in references
-                if r.transcript is None}
+        for reference in references:
+            if reference.transcript is None and reference.id not in self._keys:
+                self._keys[reference.id] = content_key(fingerprint, file_key(reference.audio))
+        keys = {r.id: self._keys[r.id] for r in references if r.transcript is None}
         known: dict[str, str] = {}
         missing: list[ReferenceVoice] = []
         for reference in references:

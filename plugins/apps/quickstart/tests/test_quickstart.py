@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -49,3 +50,20 @@ def test_quickstart_refuses_a_dataset_it_did_not_build_this_way(
     assert result.returncode == 2, result.stderr[-3000:]
     assert expected in result.stderr and "Traceback" not in result.stderr
     assert (data / "voxshapes.json").read_text() == json.dumps(described)  # nothing removed
+
+
+@pytest.mark.slow
+def test_sequential_trains_and_evaluates_in_one_process(small_quickstart: Any,
+                                                        tmp_path: Path) -> None:
+    out = tmp_path / "qs"
+    shutil.copytree(small_quickstart.out, out)
+    shutil.rmtree(out / "runs" / "text")
+    shutil.rmtree(out / "runs" / "speech" / "eval")
+    command = [sys.executable, "-m", "voxcore.cli", "quickstart", "--out", str(out),
+               "--size", "80", "--steps", "3", "--no-progress", "--sequential"]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=REPO, timeout=900)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "training quickstart" in result.stderr  # the text model, again
+    for model in ("speech", "text"):
+        assert (out / "runs" / model / "eval" / "test" / "metrics.json").is_file()
+    assert "text: content_accuracy" in result.stdout

@@ -21,6 +21,10 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--steps", type=int, help="training steps per model (default: recipe)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    parser.add_argument("--sequential", action="store_true",
+                        help="train and evaluate the two models one after the other in this "
+                             "process (default on a machine of 2 or more cores: side by side, "
+                             "a process each)")
     parser.set_defaults(run=run)
 
 
@@ -31,7 +35,8 @@ def run(args: argparse.Namespace) -> int:
 
     configure_logging()
     result = run_quickstart(args.out, size=args.size, max_steps=args.steps, seed=args.seed,
-                            progress=not args.no_progress)
+                            progress=not args.no_progress,
+                            together=False if args.sequential else None)
     speech, text = result.metrics["speech"], result.metrics["text"]
     for name, values in (("speech", speech), ("text", text)):
         figures = ", ".join(f"{k} {v:.1f}" for k, v in values.items()

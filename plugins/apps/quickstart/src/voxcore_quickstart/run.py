@@ -36,6 +36,7 @@ from voxcore.plugin_api import (
     train,
     write_text_atomic,
 )
+from voxcore_quickstart.parallel import Job, available_cores, run_jobs
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +59,14 @@ def run_quickstart(
     max_steps: int | None = None,
     seed: int = 0,
     progress: bool = True,
+    together: bool | None = None,
 ) -> QuickstartResult:
-    """Build, train, evaluate and report into ``out``; reuses whatever a previous run left."""
+    """Build, train, evaluate and report into ``out``; reuses whatever a previous run left.
+
+    With ``together`` (the default on a machine of two or more cores) the two models train
+    side by side, and are evaluated side by side, in a process each with half the cores
+    (:mod:`voxcore_quickstart.parallel`); otherwise one after the other here.
+    """
     started = time.perf_counter()
     timings: dict[str, float] = {}
     data_dir = out / "voxshapes"
@@ -69,22 +76,34 @@ def run_quickstart(
                  f"seed={seed}"]
     if max_steps is not None:
         overrides.append(f"train.max_steps={max_steps}")
-    metrics: dict[str, dict[str, float]] = {}
-    runs: dict[str, LoadedRun] = {}
-    paths: dict[str, str] = {}
-    for model in MODELS:
-        begin = time.perf_counter()
-        resolved = load_recipe(find_recipe(f"quickstart/{model}.yaml"), overrides)
-        paths[model] = component_path(resolved)
-        run_dir = out / "runs" / model
-        done = load_run_step(run_dir)
-        if done != resolved.recipe.train.max_steps:
-            train(resolved, run_dir, resume=done > 0, progress=progress)
-        timings[f"train {model}"] = time.perf_counter() - begin
-        begin = time.perf_counter()
-        runs[model] = load_run(run_dir)
-        metrics[model] = evaluate(run_dir, split="test", loaded=runs[model])["metrics"]["judge"]
-        timings[f"evaluate {model}"] = time.perf_counter() - begin
+    resolved = {model: load_recipe(find_recipe(f"quickstart/{model}.yaml"), overrides)
+                for model in MODELS}
+    paths = {model: component_path(found) for model, found in resolved.items()}
+    run_dirs = {model: out / "runs" / model for model in MODELS}
+    cores = available_cores()
+    together = cores >= 2 if together is None else together
+    todo = [m for m in MODELS
+            if load_run_step(run_dirs[m]) != resolved[m].recipe.train.max_steps]
+    begin = time.perf_counter()
+    if together and len(todo) > 1:
+        # Each training prepares what it needs first: the speech model its word recogniser
+        # while the text model's prepares the judge both share (the other waits for it).
+        run_jobs([Job(m, train_model, (m, overrides, run_dirs[m]), run_dirs[m],
+                      resolved[m].recipe.train.max_steps) for m in todo],
+                 threads=max(1, cores // len(todo)), progress=progress)
+    else:
+        for model in todo:
+            train_model(model, overrides, run_dirs[model], progress=progress)
+    timings["prepare and train " + " + ".join(todo) if todo else "train"] = \
+        time.perf_counter() - begin
+    begin = time.perf_counter()
+    if together:
+        metrics = run_jobs([Job(m, evaluate_model, (run_dirs[m],)) for m in MODELS],
+                           threads=max(1, cores // len(MODELS)), progress=False)
+    else:
+        metrics = {m: evaluate_model(run_dirs[m]) for m in MODELS}
+    timings["evaluate speech + text"] = time.perf_counter() - begin
+    runs = {model: load_run(run_dirs[model]) for model in MODELS}
     heard = runs["speech"].prepared_figures.get("encoder", {})
     begin = time.perf_counter()
     grid = _mood_grid(out, runs)
@@ -94,6 +113,21 @@ def run_quickstart(
     write_text_atomic(report, _report_text(metrics, paths, timings, seconds, grid, size, out,
                                            heard))
     return QuickstartResult(report, metrics, seconds)
+
+
+def train_model(model: str, overrides: list[str], run_dir: Path, *,
+                progress: bool = False) -> None:
+    """Train (or finish training) the quickstart's ``model`` into ``run_dir``."""
+    resolved = load_recipe(find_recipe(f"quickstart/{model}.yaml"), overrides)
+    done = load_run_step(run_dir)
+    if done != resolved.recipe.train.max_steps:
+        train(resolved, run_dir, resume=done > 0, progress=progress)
+
+
+def evaluate_model(run_dir: Path) -> dict[str, float]:
+    """The judge's figures of ``run_dir`` on the test split (resumed if interrupted)."""
+    judged: dict[str, float] = evaluate(run_dir, split="test")["metrics"]["judge"]
+    return judged
 
 
 def component_path(resolved: ResolvedRecipe) -> str:

@@ -219,3 +219,36 @@ evaluate: {split: test, processes: 0}
 """)
     with pytest.raises(AblationError, match="evaluate.processes"):
         read_ablation(path)
+
+
+def test_two_ablations_started_together_build_a_shared_dataset_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+    import time
+
+    from voxcore.ablation.runner import build_datasets
+    from voxcore.plugins import get_registry
+
+    path = write(tmp_path, f"""
+name: shared
+recipe: base.yaml
+build: [{{builder: voxshapes, out: {tmp_path / 'data'}, config: {{size: 20}}}}]
+""")
+    plan = plan_ablation(path, tmp_path / "out")
+    built: list[Path] = []
+
+    class SlowBuilder:
+        def build(self, out: Path) -> None:
+            built.append(out)
+            time.sleep(0.5)  # long enough for the other caller to reach the dataset
+            out.mkdir(parents=True)
+            (out / "done.txt").write_text("built")
+
+    entry = get_registry("dataset_builder").get("voxshapes")
+    monkeypatch.setattr(type(entry), "build", lambda self, config: SlowBuilder())
+    callers = [threading.Thread(target=build_datasets, args=(plan,)) for _ in range(2)]
+    for caller in callers:
+        caller.start()
+    for caller in callers:
+        caller.join(timeout=60)
+    assert built == [tmp_path / "data"]

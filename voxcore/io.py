@@ -84,6 +84,25 @@ def load_module(module: torch.nn.Module, path: str | os.PathLike[str]) -> None:
     module.load_state_dict(load_tensors(path), strict=True)
 
 
+@contextmanager
+def exclusive(folder: Path) -> Iterator[None]:
+    """Hold ``.<folder>.lock`` beside ``folder`` while making it, so a second voxcore process
+    making the same folder waits and then finds it made (an advisory lock; where file locks
+    do not exist, nothing is held)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no advisory locks; at worst both do the work
+        yield
+        return
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with (folder.parent / f".{folder.name}.lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def unique_names(stems: Sequence[str]) -> list[str]:
     """``stems`` with repeats numbered (``a``, ``a-2``, ...), for files or labels that must
     not collide."""

@@ -22,8 +22,7 @@ import logging
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,7 +30,7 @@ from typing import Any
 from voxcore.errors import PreparationMissing, UserError
 from voxcore.failures import blame
 from voxcore.interfaces import Preparation
-from voxcore.io import write_text_atomic
+from voxcore.io import exclusive, write_text_atomic
 from voxcore.recipe.validation import BoundComponent, ResolvedRecipe
 
 __all__ = ["MARKER", "PREPARED_FOLDER", "PreparedArtifact", "ensure_prepared", "finished",
@@ -122,7 +121,7 @@ def ensure_prepared(preparation: Preparation, *, section: str = "", component: s
     if not finished(folder):
         # Another process preparing the same artefact (two trainings started together) holds
         # the lock: wait for it and reuse its artefact instead of making a second one.
-        with _exclusive(folder):
+        with exclusive(folder):
             if not finished(folder):
                 log.info("preparing: %s into %s", what, folder)
                 began = time.perf_counter()
@@ -139,24 +138,6 @@ def ensure_prepared(preparation: Preparation, *, section: str = "", component: s
     marker = _marker(folder)
     return PreparedArtifact(section, component, preparation.description, folder,
                             dict(marker.get("figures", {})), reused=True)
-
-
-@contextmanager
-def _exclusive(folder: Path) -> Iterator[None]:
-    """Hold ``.<folder>.lock`` beside ``folder`` (an advisory lock other voxcore processes
-    respect; where file locks do not exist, nothing is held)."""
-    try:
-        import fcntl
-    except ImportError:  # Windows: no advisory locks; at worst both processes prepare
-        yield
-        return
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    with (folder.parent / f".{folder.name}.lock").open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _prepare_into(folder: Path, preparation: Preparation,

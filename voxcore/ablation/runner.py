@@ -22,7 +22,7 @@ from typing import Any
 
 from voxcore.ablation.spec import AblationPlan, PlannedRun
 from voxcore.errors import UserError
-from voxcore.io import write_text_atomic
+from voxcore.io import exclusive, write_text_atomic
 
 log = logging.getLogger(__name__)
 
@@ -50,12 +50,15 @@ def build_datasets(plan: AblationPlan) -> None:
 
     for spec in plan.spec.build:
         out = Path(spec.out)
-        if out.is_dir() and any(out.iterdir()):
-            log.info("reusing the %s dataset in %s", spec.builder, out)
-            continue
-        log.info("building the %s dataset into %s", spec.builder, out)
-        builder = get_registry("dataset_builder").get(spec.builder).build(spec.config)
-        builder.build(out)
+        # Two 'voxcore ablate --only' started together build a shared dataset once: the second
+        # waits for the first and reuses what it built.
+        with exclusive(out):
+            if out.is_dir() and any(out.iterdir()):
+                log.info("reusing the %s dataset in %s", spec.builder, out)
+                continue
+            log.info("building the %s dataset into %s", spec.builder, out)
+            builder = get_registry("dataset_builder").get(spec.builder).build(spec.config)
+            builder.build(out)
 
 
 def run_ablation(plan: AblationPlan) -> Outcome:

@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 from voxcore_quickstart.parallel import Job, available_cores, run_jobs
 
-from voxcore.plugin_api import UserError
-from voxcore.recipe.shipped import find_recipe
+from voxcore.plugin_api import UserError, find_recipe
 
 
 def test_results_come_back_by_job_name() -> None:

@@ -151,3 +151,23 @@ def test_trains_on_a_registered_dataset(emoset: Path, tmp_path: Path, fresh_plug
     info = json.loads((out / "classifier.json").read_text())
     assert info["source"].startswith("dataset emo-folder")
     assert info["num_train"] + info["num_heldout"] == 30 * 6  # awe left out
+
+
+def test_emoset_split_rows_of_four_read_like_rows_of_three(emoset: Path, tmp_path: Path) -> None:
+    """EmoSet-118K's released split files list [emotion, image id, image path, annotation]."""
+    import shutil
+
+    from voxcore_metrics.train import collect_emoset
+
+    four = tmp_path / "emoset-four"
+    shutil.copytree(emoset, four)
+    for split in ("train", "val"):
+        rows = json.loads((four / f"{split}.json").read_text())
+        (four / f"{split}.json").write_text(json.dumps(
+            [[emotion, Path(image).stem, image, annotation]
+             for emotion, image, annotation in rows]))
+    three_train, three_held, _ = collect_emoset(emoset, 0.1, 0)
+    four_train, four_held, _ = collect_emoset(four, 0.1, 0)
+    assert [(f.path.relative_to(four), f.emotion) for f in four_train] == \
+        [(f.path.relative_to(emoset), f.emotion) for f in three_train]
+    assert len(four_held) == len(three_held) == 6 * 6

@@ -127,7 +127,8 @@ def write_emoset(root: str | Path, *, train_per_class: int = 24, val_per_class: 
                                             "fear", "sadness", "awe")) -> Path:
     """Write an EmoSet-layout tree: ``image/<emotion>/<emotion>_NNNNN.jpg`` and split files.
 
-    ``train.json``/``val.json`` list ``[emotion, image path, annotation path]`` like EmoSet's.
+    ``train.json``/``val.json`` list ``[emotion, image path, annotation path]`` (EmoSet-118K's
+    own rows put the image id second; the trainer reads both).
     ``awe`` images are written too (the trainer must leave them out).
     """
     out = Path(root)

@@ -97,14 +97,18 @@ def _read_split(root: Path, name: str) -> list[tuple[Path, str]] | None:
     entries = json.loads(file.read_text(encoding="utf-8"))
     out = []
     for entry in entries:
-        if isinstance(entry, list | tuple) and len(entry) >= 2:
+        if isinstance(entry, list | tuple) and len(entry) >= 4:
+            # EmoSet-118K's own rows: [emotion, image id, image path, annotation path]
+            emotion, image = str(entry[0]), str(entry[2])
+        elif isinstance(entry, list | tuple) and len(entry) >= 2:
             emotion, image = str(entry[0]), str(entry[1])
         elif isinstance(entry, dict):
             emotion = str(entry.get("emotion", entry.get("label", "")))
             image = str(entry.get("image", entry.get("image_path", entry.get("path", ""))))
         else:
             raise UserError(f"{file}: cannot read entry {entry!r}; expected [emotion, "
-                            "image path, annotation path] as in EmoSet's split files")
+                            "image id, image path, annotation path] as in EmoSet's split "
+                            "files (or [emotion, image path, annotation path])")
         out.append((root / image, emotion))
     return out
 

@@ -206,6 +206,34 @@ def test_sigkill_then_resume_continues_the_same_loss_curve(toy: dict[str, Path])
     assert loss_rows(killed) == loss_rows(straight)
 
 
+def test_a_checkpoint_is_written_after_the_loss_rows_before_it(
+        toy: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run killed the moment its checkpoint appears resumes with every loss row before it
+    (the SIGKILL test above races for this; here it is checked at every checkpoint)."""
+    import voxcore.training.trainer as trainer
+    from voxcore.recipe import load_recipe
+    from voxcore.testing import reset_plugins
+
+    run = toy["tmp"] / "rows-before-checkpoint"
+    recipe = toy_recipe(toy["tmp"] / "rows", toy["manifest"], toy["cache"], max_steps=6,
+                        checkpoint_every=2, validate_every=0, log_every=5)
+    saving = trainer.save_checkpoint
+    logged_at_save: dict[int, int] = {}
+
+    def checked(folder: Path, step: int, *args: object, **kwargs: object) -> object:
+        logged_at_save[step] = len(loss_rows(run))
+        return saving(folder, step, *args, **kwargs)
+
+    monkeypatch.setattr(trainer, "save_checkpoint", checked)
+    monkeypatch.syspath_prepend(str(toy["site"]))
+    reset_plugins()
+    try:
+        trainer.train(load_recipe(recipe), run, progress=False)
+    finally:
+        reset_plugins()
+    assert logged_at_save == {2: 2, 4: 4, 6: 6}
+
+
 @pytest.mark.slow
 def test_resume_refuses_a_changed_recipe_and_train_refuses_to_overwrite(
     toy: dict[str, Path], trained: tuple[Path, subprocess.CompletedProcess[str]]

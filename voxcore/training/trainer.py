@@ -183,12 +183,14 @@ def _train(
             if step % config.checkpoint_every == 0 or step == config.max_steps:
                 accelerator.wait_for_everyone()
                 if main:
+                    # The loss rows first: a run killed just after its checkpoint appears must
+                    # not resume from it with the rows before it missing from logs/loss.csv.
+                    logger.flush()
                     saved = save_checkpoint(
                         run.checkpoints, step, model.trainable_state(), _unwrapped(optimizer),
                         {"scheduler": scheduler.state_dict(), "loss": loss_value},
                         ema.state_dict() if ema is not None else None,
                         keep=config.keep_checkpoints)
-                    logger.flush()
             if main and config.validate_every and step % config.validate_every == 0:
                 _validation_grid(model, examples, run, step, generator_config, logger)
     finally:
